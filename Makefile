@@ -1,0 +1,54 @@
+# The two commands of the README: `make demo` (the main job) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
+
+.PHONY: install sandbox notebooks demo test lint benchmark clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# bubblewrap is the sandbox; without it the grader still runs, unsandboxed, and says so.
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing bubblewrap (the grader's sandbox) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else \
+		echo "********************************************************************"; \
+		echo "WARNING: bubblewrap (bwrap) is not installed and cannot be installed"; \
+		echo "here. Notebooks will be graded WITHOUT the sandbox. Install Debian's"; \
+		echo "'bubblewrap' package (e.g. sudo apt-get install bubblewrap)."; \
+		echo "********************************************************************"; \
+	fi
+
+# Regenerate the released and solution notebooks from source/ with nbgrader.
+notebooks: install
+	@for id in $(ASSIGNMENTS); do \
+		nbgrader generate_assignment $$id --force --log-level=WARN && \
+		nbgrader generate_solution $$id --force --log-level=WARN || exit 1; \
+	done
+
+demo: install sandbox notebooks
+	autograder demo
+
+test: install sandbox
+	python -m pytest
+
+lint: install
+	ruff check .
+	ruff format --check .
+
+benchmark: install sandbox
+	python benchmarks/grade_vs_execute.py
+	python benchmarks/mutants.py
+
+clean:
+	rm -rf $(VENV) gradebook.db

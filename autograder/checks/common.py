@@ -1,0 +1,214 @@
+"""Shared helpers for the hidden checks: points, messages, tolerances, gradients.
+
+A check is a pytest test function ``test_<function>_<property>(submission, rng)``
+in ``autograder/checks/<assignment>.py``:
+
+* ``submission`` (:class:`autograder.submission.Submission`) calls the student's
+  functions across the sandbox boundary and returns plain data;
+* ``rng`` is a ``np.random.Generator`` seeded from the run's seed and the test's
+  name, so inputs change between runs but repeat within one.
+
+It carries its points with ``@points(n)`` and fails with :func:`fail`, whose
+message is shown to the student as is. Messages say what was called, what came
+back, what was expected of it and give a hint, but never the hidden expected
+values. A ``SubmissionError`` raised by a call (missing function, not
+implemented, exception, time-out) fails the check with its own message.
+
+Example:
+    >>> @points(2)
+    ... def test_double_values(submission, rng):
+    ...     '''double(x) returns 2 x.'''
+    ...     x = rng.normal(size=(3, 4))
+    ...     got = submission.call("double", x)
+    ...     expect_array("double(x)", got, 2 * x, hint="Multiply by 2.")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.channel import Generator, NumpyFunc, StudentFunc  # noqa: F401 (re-exported)
+
+#: Relative error allowed for analytic float64 values: a correct formula written
+#: differently (another order of operations, a stable rewrite) lands near 1e-12,
+#: a wrong formula at 1e-2 or more.
+RTOL_ANALYTIC = 1e-7
+#: Relative error allowed between an analytic gradient and centred finite
+#: differences with step 1e-5 (CS231n: below 1e-7 is excellent; kinks and
+#: float64 cancellation can reach 1e-6).
+RTOL_GRADIENT = 1e-5
+
+
+def points(n: float) -> pytest.MarkDecorator:
+    """Give a check ``n`` points."""
+    return pytest.mark.points(n)
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message is written for the student."""
+
+
+def fail(message: str) -> None:
+    """Fail the current check with ``message`` (shown to the student)."""
+    raise CheckFailure(message)
+
+
+def describe(value: Any) -> str:
+    """A short description of a returned value that reveals no hidden data."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, bool | np.bool_):
+        return f"the boolean {value}"
+    if isinstance(value, int | float | np.number):
+        return f"the number {value!r}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)}"
+    return f"a value of type {type(value).__name__}"
+
+
+def rel_error(received: Any, expected: Any) -> float:
+    """Largest elementwise relative error, as in CS231n: |x - y| / max(1e-8, |x| + |y|)."""
+    x = np.asarray(received, dtype=float)
+    y = np.asarray(expected, dtype=float)
+    if x.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+    err = np.where(np.isnan(x) != np.isnan(y), np.inf, err)
+    err = np.where(np.isnan(x) & np.isnan(y), 0.0, err)
+    return float(np.max(err))
+
+
+def as_float_array(call: str, value: Any, *, hint: str = "") -> np.ndarray:
+    """Return ``value`` as a float array or fail with a message about ``call``."""
+    if isinstance(value, np.ndarray | int | float | np.number | list | tuple) and not isinstance(
+        value, bool | np.bool_
+    ):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None:
+            return array
+    fail(f"`{call}` returned {describe(value)}; expected numbers. {hint}".strip())
+    raise AssertionError  # unreachable, for type checkers
+
+
+def expect_shape(call: str, value: Any, shape: tuple, *, hint: str = "") -> np.ndarray:
+    """Fail unless ``value`` is an array of exactly ``shape``; return it as floats."""
+    array = as_float_array(call, value, hint=hint)
+    if array.shape != tuple(shape):
+        fail(
+            f"`{call}` returned {describe(np.asarray(value))}; expected shape {tuple(shape)}. "
+            f"{hint}".strip()
+        )
+    return array
+
+
+def expect_finite(call: str, value: Any, *, hint: str = "") -> np.ndarray:
+    """Fail if ``value`` holds NaN or infinity; return it as floats."""
+    array = as_float_array(call, value, hint=hint)
+    if not np.all(np.isfinite(array)):
+        n_bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        fail(f"`{call}` returned {n_bad} NaN or infinite value(s). {hint}".strip())
+    return array
+
+
+def expect_array(
+    call: str,
+    received: Any,
+    expected: Any,
+    *,
+    rtol: float = RTOL_ANALYTIC,
+    hint: str = "",
+) -> np.ndarray:
+    """Fail unless ``received`` matches ``expected`` in shape and values.
+
+    The message gives the shape and the relative error but never the expected values.
+
+    Args:
+        call: the call as the student would write it, e.g. ``"softmax(z, axis=0)"``.
+        received: what the student's function returned.
+        expected: the reference answer (stays in the grader).
+        rtol: largest relative error accepted (see ``RTOL_ANALYTIC``).
+        hint: a sentence that helps the student find the mistake.
+
+    Returns:
+        ``received`` as a float array.
+    """
+    expected = np.asarray(expected, dtype=float)
+    array = expect_shape(call, received, expected.shape, hint=hint)
+    error = rel_error(array, expected)
+    if not error <= rtol:
+        n_wrong = _count_wrong(array, expected, rtol)
+        fail(
+            f"`{call}` returned values that are not correct: {n_wrong} of {expected.size} "
+            f"entries are off (largest relative error {error:.2g}, allowed {rtol:.0e}). "
+            f"{hint}".strip()
+        )
+    return array
+
+
+def expect_number(
+    call: str, received: Any, expected: float, *, rtol: float = RTOL_ANALYTIC, hint: str = ""
+) -> float:
+    """Fail unless ``received`` is a single number close to ``expected``."""
+    array = as_float_array(call, received, hint=hint)
+    if array.size != 1 or array.ndim > 1:
+        fail(f"`{call}` returned {describe(received)}; expected a single number. {hint}".strip())
+    value = float(array.reshape(()))
+    error = rel_error(value, expected)
+    if not error <= rtol:
+        fail(
+            f"`{call}` returned {value:.6g}, which is not correct (relative error {error:.2g}, "
+            f"allowed {rtol:.0e}). {hint}".strip()
+        )
+    return value
+
+
+def _count_wrong(received: np.ndarray, expected: np.ndarray, rtol: float) -> int:
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(received - expected) / np.maximum(1e-8, np.abs(received) + np.abs(expected))
+    return int(np.count_nonzero(~(err <= rtol)))
+
+
+def expect_unmodified(call: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Fail if any named argument changed during the call (inputs must not be modified)."""
+    for name, value in before.items():
+        if not _same(value, after[name]):
+            fail(
+                f"`{call}` modified its argument `{name}` in place. Work on a copy "
+                "(e.g. `x = x.copy()` or `x = x - ...` instead of `x -= ...`)."
+            )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Centred finite differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` (runs in the grader)."""
+    x = np.array(x, dtype=float, copy=True)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        plus = f(x)
+        x[index] = old - h
+        minus = f(x)
+        x[index] = old
+        grad[index] = (plus - minus) / (2 * h)
+    return grad

@@ -1,0 +1,263 @@
+"""What runs inside the sandbox: execute the notebook's cells, then answer calls.
+
+Started by :mod:`autograder.sandbox` as ``python child.py`` with
+``AUTOGRADER_FDS=<read fd>,<write fd>`` naming the two pipes of the channel.
+Only this file and ``channel.py`` are copied into the sandbox; neither holds
+anything secret. The grader trusts nothing this process sends beyond its shape:
+a student who rewrites this module can only spoil their own answers.
+
+Requests (grader to child) and replies:
+
+* ``{"op": "run", "cells": [[index, source], ...], "cell_timeout": s}`` →
+  events ``{"event": "cell_start", "index": i}``,
+  ``{"event": "cell_end", "index": i, "ok": bool, "error": str, "output_chars": n}``,
+  then ``{"event": "run_done"}``.
+* ``{"op": "call", "function": name, "args": [...], "kwargs": {...},
+  "return_args": bool, "timeout": s}`` → ``{"ok": True, "result": ...}`` (plus
+  ``args``/``kwargs`` as they were after the call) or ``{"ok": False, "error": kind, ...}``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import channel  # noqa: E402  (the copy beside this file)
+
+#: Characters of printed output kept per cell; the rest is counted and dropped.
+OUTPUT_KEEP = 4096
+CELL_FILENAME = "<cell {index}>"
+
+
+class TimeLimit(BaseException):
+    """Raised in the student's code when a cell or call runs out of time.
+
+    A ``BaseException`` so that ``except Exception`` in student code does not
+    swallow it; the grader's own watchdog kills the process if it is swallowed anyway.
+    """
+
+
+class CappedWriter:
+    """A text stream that keeps the first ``OUTPUT_KEEP`` characters and counts the rest."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.kept: list[str] = []
+        self.n_kept = 0
+        self.total = 0
+
+    def write(self, text) -> int:
+        if not isinstance(text, str):
+            text = str(text)
+        self.total += len(text)
+        if self.n_kept < OUTPUT_KEEP:
+            piece = text[: OUTPUT_KEEP - self.n_kept]
+            self.kept.append(piece)
+            self.n_kept += len(piece)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+
+def _on_alarm(signum, frame):
+    raise TimeLimit()
+
+
+def _set_timer(seconds: float) -> None:
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 0.001))
+
+
+def _clear_timer() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _student_location(tb) -> str:
+    """``line N of cell K`` for the innermost frame of the student's code."""
+    where = ""
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith("<cell "):
+            where = f"line {frame.lineno} of {frame.filename.strip('<>')}"
+    return where
+
+
+def _close_figures() -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        try:
+            pyplot.close("all")
+        except Exception:
+            pass
+
+
+class Child:
+    """The notebook's namespace and the loop that serves the grader."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.output = CappedWriter()
+        self.shell = None
+        self.namespace: dict = {"__name__": "__main__"}
+
+    def _start_shell(self) -> None:
+        """An IPython shell, so that magics such as ``%matplotlib inline`` work."""
+        try:
+            from IPython.core.interactiveshell import InteractiveShell
+            from traitlets.config import Config
+
+            class ChildShell(InteractiveShell):
+                """Figures stay on the non-interactive Agg backend: nothing to show here."""
+
+                def enable_gui(self, gui=None):
+                    return None
+
+                def enable_matplotlib(self, gui=None):
+                    return "agg", "agg"
+
+            config = Config()
+            config.HistoryManager.enabled = False
+            self.shell = ChildShell.instance(config=config)
+            self.namespace = self.shell.user_ns
+            self.namespace["__name__"] = "__main__"
+        except Exception:  # no IPython: plain Python cells still run
+            self.shell = None
+
+    def _compile(self, index: int, source: str):
+        if self.shell is not None:
+            source = self.shell.transform_cell(source)
+        return compile(source, CELL_FILENAME.format(index=index), "exec")
+
+    def run_cells(self, cells: list, cell_timeout: float) -> None:
+        if self.shell is None:
+            self._start_shell()
+        for index, source in cells:
+            self.send({"event": "cell_start", "index": index})
+            self.output.reset()
+            ok, error = True, ""
+            try:
+                code = self._compile(index, source)
+                _set_timer(cell_timeout)
+                try:
+                    exec(code, self.namespace)
+                finally:
+                    _clear_timer()
+            except TimeLimit:
+                ok, error = False, f"did not finish within {cell_timeout:g} s"
+            except BaseException as exc:  # the student's error, SystemExit included
+                ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
+                where = _student_location(exc.__traceback__)
+                if where:
+                    error += f" ({where})"
+            _close_figures()
+            self.send(
+                {
+                    "event": "cell_end",
+                    "index": index,
+                    "ok": ok,
+                    "error": error,
+                    "output_chars": self.output.total,
+                }
+            )
+        self.send({"event": "run_done"})
+
+    def call(self, request: dict) -> dict:
+        name = request.get("function")
+        func = self.namespace.get(name) if isinstance(name, str) else None
+        if not callable(func):
+            return {"ok": False, "error": "missing"}
+        timeout = float(request.get("timeout", 30.0))
+        self.output.reset()
+        try:
+            args = channel.resolve_markers(request.get("args", []), self.namespace)
+            kwargs = channel.resolve_markers(request.get("kwargs", {}), self.namespace)
+            _set_timer(timeout)
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                _clear_timer()
+        except TimeLimit:
+            return {"ok": False, "error": "timeout", "seconds": timeout}
+        except NotImplementedError:
+            return {"ok": False, "error": "not_implemented"}
+        except BaseException as exc:
+            return {
+                "ok": False,
+                "error": "exception",
+                "error_type": type(exc).__name__,
+                "message": str(exc)[:500],
+                "where": _student_location(exc.__traceback__),
+            }
+        finally:
+            _close_figures()
+        reply = {"ok": True, "result": result}
+        if request.get("return_args"):
+            reply["args"] = channel.unresolve(list(args))
+            reply["kwargs"] = channel.unresolve(kwargs)
+        try:
+            channel.pack(reply)
+        except (channel.ChannelError, TypeError, ValueError, OverflowError) as exc:
+            return {"ok": False, "error": "bad_return", "message": str(exc)[:300]}
+        return reply
+
+    def send(self, message: dict) -> None:
+        channel.write_message(self.write_fd, message)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = channel.read_message(self.read_fd)
+            except EOFError:
+                return
+            op = request.get("op")
+            if op == "run":
+                self.run_cells(request.get("cells", []), float(request.get("cell_timeout", 60)))
+            elif op == "call":
+                self.send(self.call(request))
+            elif op == "exit":
+                return
+            else:
+                self.send({"ok": False, "error": "exception", "error_type": "ProtocolError"})
+
+
+def _private_fd(fd: int) -> int:
+    """Move ``fd`` out of the way of the student's code (a high, close-on-exec number)."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 200)
+    os.close(fd)
+    return new
+
+
+def main() -> None:
+    read_fd, write_fd = (int(x) for x in os.environ.pop("AUTOGRADER_FDS").split(","))
+    read_fd, write_fd = _private_fd(read_fd), _private_fd(write_fd)
+    child = Child(read_fd, write_fd)
+    # Printed output never reaches the channel: Python-level writes are capped in
+    # memory, and file descriptors 1 and 2 go to a log file bounded by RLIMIT_FSIZE.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    sys.stdout = sys.stderr = child.output
+    child.serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

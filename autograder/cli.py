@@ -1,0 +1,58 @@
+"""The ``autograder`` command line: argument parsing only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.sandbox import Limits
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one notebook in the sandbox")
+    grade.add_argument("notebook", help="the submitted .ipynb file")
+    grade.add_argument("--assignment", help="assignment id (default: from metadata or file name)")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
+    grade.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
+                       help="seconds one cell may run")
+    grade.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
+                       help="seconds the whole notebook may run")
+    grade.add_argument("--memory-gb", type=float, default=Limits.memory_bytes / 1024**3,
+                       help="memory limit of the notebook's process, in GiB")
+
+    demo = commands.add_parser(
+        "demo", help="grade every solution and released notebook of the course and print a table"
+    )
+    demo.add_argument("--course", default=".", help="the course directory (default: .)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "grade":
+        from autograder import grade
+
+        limits = Limits(
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            memory_bytes=int(args.memory_gb * 1024**3),
+        )
+        try:
+            return grade.main(notebook=args.notebook, assignment=args.assignment,
+                              results=args.results, seed=args.seed, limits=limits)
+        except ValueError as error:
+            print(f"autograder: {error}", file=sys.stderr)
+            return 2
+    if args.command == "demo":
+        from autograder import demo
+
+        return demo.main(course=args.course)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Grade one notebook: read it, run it in the sandbox, run the hidden checks, score."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder import sandbox
+from autograder.notebook import NotebookError, read_notebook
+from autograder.remote import SandboxedSubmission
+from autograder.scoring import (
+    available_assignments,
+    gradescope_results,
+    run_checks,
+    write_json_atomic,
+)
+from autograder.submission import Submission, Unavailable
+
+
+class _BrokenSubmission(Submission):
+    """A submission that could not be run at all: every call fails with the reason."""
+
+    def __init__(self, reason: str, seed: int) -> None:
+        super().__init__(seed)
+        self.reason = reason
+
+    def _call(self, function, args, kwargs, return_args):
+        raise Unavailable(self.reason)
+
+    def notes(self) -> list[str]:
+        return [self.reason]
+
+
+def infer_assignment(path: Path, metadata_assignment: str | None) -> str:
+    """The assignment id: from the notebook's metadata, else from its file name.
+
+    Raises:
+        ValueError: neither names an assignment that has checks.
+    """
+    known = available_assignments()
+    for candidate in (metadata_assignment, path.stem, path.parent.name):
+        if candidate in known:
+            return candidate
+    raise ValueError(
+        f"cannot tell which assignment {str(path)!r} is; pass --assignment, one of {known}"
+    )
+
+
+def grade_notebook(
+    notebook: str | Path,
+    *,
+    assignment: str | None = None,
+    limits: sandbox.Limits | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """Grade ``notebook`` and return its Gradescope ``results.json`` document.
+
+    Args:
+        notebook: path of the submitted ``.ipynb``.
+        assignment: its assignment id; inferred from metadata or file name when ``None``.
+        limits: the child's resource limits.
+        seed: seed for the checks' inputs; a fresh one is drawn when ``None``.
+
+    Returns:
+        The results document; a broken notebook scores 0 with the reason in ``output``.
+
+    Raises:
+        ValueError: the assignment is unknown or cannot be inferred.
+
+    Example:
+        >>> doc = grade_notebook("solutions/activations/activations.ipynb")
+        >>> doc["score"] == doc["max_score"]
+        True
+    """
+    started = time.monotonic()
+    path = Path(notebook)
+    seed = secrets.randbits(32) if seed is None else int(seed)
+    try:
+        parsed = read_notebook(path)
+    except NotebookError as error:
+        parsed = None
+        reason = str(error)
+    if assignment is None:
+        assignment = infer_assignment(path, parsed.assignment if parsed else None)
+    elif assignment not in available_assignments():
+        raise ValueError(f"unknown assignment {assignment!r}; expected one of {available_assignments()}")
+    extra: dict[str, Any] = {"assignment": assignment, "seed": seed}
+    if parsed is None:
+        submission: Submission = _BrokenSubmission(reason, seed)
+        results = run_checks(assignment, submission)
+        notes = submission.notes()
+    else:
+        with SandboxedSubmission(parsed.cells, limits, seed) as submission:
+            submission.run()
+            results = run_checks(assignment, submission)
+            notes = submission.notes()
+            extra["sandbox"] = "bubblewrap" if submission.sandboxed else "none"
+    document = gradescope_results(results, execution_time=time.monotonic() - started, notes=notes)
+    document["extra_data"] = extra
+    return document
+
+
+def main(*, notebook: str, assignment: str | None, results: str, seed: int | None,
+         limits: sandbox.Limits) -> int:
+    """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked."""
+    document = grade_notebook(notebook, assignment=assignment, limits=limits, seed=seed)
+    write_json_atomic(results, document)
+    print(f"{document['extra_data']['assignment']}: {document['score']:g} / "
+          f"{document['max_score']:g} -> {results}")
+    return 0

@@ -1,0 +1,94 @@
+"""Read and validate a submitted notebook; pick out the code cells to run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+#: Largest notebook file the grader reads.
+MAX_NOTEBOOK_BYTES = 50 * 1024**2
+
+
+class NotebookError(Exception):
+    """The file is not a notebook the grader can run; the message says why."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A code cell to run: its position among the notebook's cells and its source."""
+
+    index: int
+    source: str
+
+    def label(self) -> str:
+        """How the student finds the cell: its number and first line."""
+        first = next((line.strip() for line in self.source.splitlines() if line.strip()), "")
+        if len(first) > 50:
+            first = first[:47] + "..."
+        return f"Cell {self.index} (`{first}`)" if first else f"Cell {self.index}"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """What the grader needs of a notebook."""
+
+    cells: list[Cell]
+    assignment: str | None
+
+
+def is_visible_test(cell: dict) -> bool:
+    """An nbgrader autograded test cell: it runs for the student, never for the grade."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def read_notebook(path: str | Path) -> Notebook:
+    """Read ``path`` and return its runnable code cells.
+
+    Visible test cells (nbgrader ``grade`` cells without a solution) are left
+    out: the hidden checks decide the grade, so editing or deleting them changes
+    nothing.
+
+    Raises:
+        NotebookError: the file is missing, empty, too large, not JSON or not a notebook.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise NotebookError(f"The notebook file could not be read ({error.strerror}).") from None
+    if size == 0:
+        raise NotebookError("The notebook file is empty.")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"The notebook file is {size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,}.")
+    try:
+        data = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotebookError(
+            f"The file is not a valid notebook: it is not valid JSON ({error}). "
+            "Re-download your notebook from JupyterLab and submit it again."
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError("The file is JSON but not a Jupyter notebook (it has no list of cells).")
+    try:
+        notebook = nbformat.from_dict(data)
+        if notebook.get("nbformat", 4) < 4:
+            notebook = nbformat.convert(notebook, 4)
+    except Exception as error:  # nbformat raises various errors on odd files
+        raise NotebookError(f"The notebook could not be read: {error}") from None
+    cells = []
+    for index, cell in enumerate(notebook.get("cells", []), start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or is_visible_test(cell):
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(part) for part in source)
+        if not isinstance(source, str):
+            raise NotebookError(f"Cell {index} has no readable source.")
+        cells.append(Cell(index, source))
+    metadata = notebook.get("metadata", {})
+    assignment = metadata.get("autograder", {}).get("assignment") if isinstance(metadata, dict) else None
+    return Notebook(cells, assignment if isinstance(assignment, str) else None)

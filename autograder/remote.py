@@ -1,0 +1,237 @@
+"""A submission whose functions live in a sandboxed child process.
+
+The notebook's cells run once in the child; the checks then call its functions
+through the data-only channel. A cell that kills the child, or outlasts its
+time limit, is skipped on a fresh child, so the rest of the notebook is still
+graded; a call that crashes or hangs costs only that check.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from autograder import channel, sandbox
+from autograder.notebook import Cell
+from autograder.submission import BadReturn, CallTimeout, Submission, Unavailable, student_error
+
+#: Extra seconds the grader waits beyond a limit the child enforces on itself.
+GRACE = 5.0
+#: Fresh children started for one submission after the first one died.
+MAX_RESTARTS = 3
+#: Printed characters above which a cell's output is reported as a flood.
+FLOOD_CHARS = 1_000_000
+
+
+class SandboxedSubmission(Submission):
+    """Runs a notebook's cells in a sandboxed child and calls its functions.
+
+    Args:
+        cells: the code cells to run, in order.
+        limits: time, memory and output limits.
+        seed: this run's seed (see :class:`~autograder.submission.Submission`).
+
+    Example:
+        >>> with SandboxedSubmission([Cell(1, "def f(x):\\n    return x + 1")]) as sub:
+        ...     sub.call("f", 1)
+        2
+    """
+
+    def __init__(self, cells: list[Cell], limits: sandbox.Limits | None = None, seed: int = 0):
+        super().__init__(seed)
+        self.cells = cells
+        self.limits = limits or sandbox.Limits()
+        self.skipped: dict[int, str] = {}
+        self.cell_errors: dict[int, str] = {}
+        self.floods: dict[int, int] = {}
+        self.restarts = 0
+        self.sandboxed = True
+        self.unavailable: str | None = None
+        self.started_at = time.monotonic()
+        self._process = None
+        self._to_child = self._from_child = -1
+        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self._child_dir = sandbox.prepare_child_dir(self._tmp)
+        self._log = None
+
+    # -- life cycle -------------------------------------------------------
+    def __enter__(self) -> SandboxedSubmission:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the child and delete its working folder."""
+        self._kill()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            sandbox.stop(self._process)
+            self._process = None
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
+                os.close(fd)
+        self._to_child = self._from_child = -1
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _notebook_deadline(self) -> float:
+        return self.started_at + self.limits.notebook_timeout
+
+    def _spawn(self) -> None:
+        work_dir = self._tmp / f"work{self.restarts}"
+        work_dir.mkdir()
+        self._log = open(self._tmp / f"child{self.restarts}.log", "wb")  # noqa: SIM115
+        self._process, self._to_child, self._from_child, self.sandboxed = sandbox.start(
+            work_dir, self._child_dir, self.limits, self._log
+        )
+
+    def run(self) -> None:
+        """Run the notebook's cells in a fresh child, skipping cells that killed one before."""
+        while True:
+            self._kill()
+            if time.monotonic() >= self._notebook_deadline():
+                self.unavailable = (
+                    f"Your notebook did not finish within {self.limits.notebook_timeout:g} s, "
+                    "so none of its functions could be checked."
+                )
+                return
+            self._spawn()
+            cells = [[c.index, c.source] for c in self.cells if c.index not in self.skipped]
+            failed_cell = self._run_cells(cells)
+            if failed_cell is None:
+                return
+            index, why = failed_cell
+            self.skipped[index] = why
+            self.restarts += 1
+            if self.restarts > MAX_RESTARTS:
+                self._kill()
+                self.unavailable = (
+                    "Your notebook stopped the grader's process too many times "
+                    f"(last at code cell {index}: {why}), so it could not be checked."
+                )
+                return
+
+    def _run_cells(self, cells: list) -> tuple[int, str] | None:
+        """Run ``cells``; return ``(index, why)`` of a cell that killed or hung the child."""
+        current = None
+        self.cell_errors, self.floods = {}, {}
+        try:
+            channel.write_message(
+                self._to_child,
+                {"op": "run", "cells": cells, "cell_timeout": self.limits.cell_timeout},
+                deadline=time.monotonic() + 30,
+            )
+            while True:
+                deadline = self._notebook_deadline()
+                if current is not None:
+                    deadline = min(deadline, started + self.limits.cell_timeout + GRACE)
+                event = channel.read_message(self._from_child, deadline=deadline)
+                kind = event.get("event")
+                if kind == "cell_start":
+                    current, started = event.get("index"), time.monotonic()
+                elif kind == "cell_end":
+                    if not event.get("ok"):
+                        self.cell_errors[current] = str(event.get("error", ""))[:400]
+                    chars = event.get("output_chars", 0)
+                    if isinstance(chars, int) and chars > FLOOD_CHARS:
+                        self.floods[current] = chars
+                    current = None
+                elif kind == "run_done":
+                    return None
+                else:
+                    raise channel.ChannelError("unexpected event")
+        except TimeoutError:
+            if current is None:
+                self._kill()
+                return None  # the notebook's deadline; run() reports it
+            return current, f"it did not finish within {self.limits.cell_timeout:g} s"
+        except (EOFError, BrokenPipeError, OSError):
+            if current is None:
+                return self._broken("the process running your notebook exited between cells")
+            return current, "the process running it exited (sys.exit, os._exit, a crash or a kill)"
+        except channel.ChannelError as error:
+            if current is None:
+                return self._broken(f"the process running your notebook garbled its channel ({error})")
+            return current, f"it garbled the grader's channel ({error})"
+
+    def _broken(self, why: str) -> None:
+        """The child failed outside any cell: no point in restarting it."""
+        self._kill()
+        log = (self._tmp / f"child{self.restarts}.log").read_bytes()[-2000:].decode(errors="replace")
+        self.unavailable = f"The grader could not run your notebook: {why}."
+        if log.strip() and not self.sandboxed:
+            self.unavailable += f" Log: {log.strip()[-500:]}"
+        return None
+
+    # -- calls ------------------------------------------------------------
+    def _call(self, function: str, args: tuple, kwargs: dict, return_args: bool):
+        if self._process is None and self.unavailable is None:
+            if self.restarts >= MAX_RESTARTS:
+                self.unavailable = "Your functions crashed the grader's process too many times."
+            else:
+                self.restarts += 1
+                self.run()
+        if self.unavailable is not None:
+            raise Unavailable(self.unavailable)
+        timeout = self.limits.call_timeout
+        request = {
+            "op": "call",
+            "function": function,
+            "args": list(args),
+            "kwargs": dict(kwargs),
+            "return_args": return_args,
+            "timeout": timeout,
+        }
+        try:
+            channel.write_message(self._to_child, request, deadline=time.monotonic() + GRACE)
+            reply = channel.read_message(self._from_child, deadline=time.monotonic() + timeout + GRACE)
+        except TimeoutError:
+            self._kill()
+            raise CallTimeout(function, timeout) from None
+        except (EOFError, OSError):
+            self._kill()
+            raise Unavailable(
+                f"Calling `{function}` stopped the process running your notebook "
+                "(sys.exit, os._exit, a crash, a kill or too much memory)."
+            ) from None
+        except channel.ChannelError as error:
+            self._kill()
+            raise BadReturn(function, str(error)) from None
+        if not isinstance(reply, dict) or reply.get("ok") is not True:
+            raise student_error(function, reply if isinstance(reply, dict) else {})
+        if not return_args:
+            return reply.get("result"), (), {}
+        args_after = reply.get("args")
+        kwargs_after = reply.get("kwargs")
+        if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
+            raise BadReturn(function, "the arguments could not be read back")
+        return reply.get("result"), tuple(args_after), kwargs_after
+
+    def notes(self) -> list[str]:
+        """What the student should know about how their notebook ran."""
+        notes = []
+        if not self.sandboxed:
+            notes.append(sandbox.NO_SANDBOX_WARNING)
+        by_index = {cell.index: cell for cell in self.cells}
+        for index, why in sorted(self.skipped.items()):
+            label = by_index[index].label() if index in by_index else "your notebook"
+            notes.append(f"{label} was skipped: {why}.")
+        for index, error in sorted(self.cell_errors.items()):
+            if index in self.skipped:
+                continue
+            label = by_index[index].label() if index in by_index else f"code cell {index}"
+            notes.append(f"{label} raised {error}")
+        for index, chars in sorted(self.floods.items()):
+            label = by_index[index].label() if index in by_index else f"Cell {index}"
+            notes.append(f"{label} printed {chars:,} characters; the grader kept only the start.")
+        if self.unavailable:
+            notes.append(self.unavailable)
+        return notes
+

@@ -1,0 +1,244 @@
+"""Start the child that runs a submission: bubblewrap where present, limits always.
+
+The sandbox (bubblewrap, Debian package ``bubblewrap``) gives the child no
+network, a read-only view of the system and of Python, an empty writable
+working folder of its own, a private ``/tmp``, its own process and IPC
+namespaces, and nothing of the course: not ``solutions/``, ``source/``, the
+checks, the gradebook or other submissions. Where bubblewrap is missing or
+cannot create namespaces, the child is a plain process with the same resource
+limits, and every result says so loudly.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import autograder
+
+PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+#: Where the child's two files are mounted inside the sandbox.
+CHILD_DIR_INSIDE = "/opt/autograder-child"
+#: The submission's working folder inside the sandbox.
+WORK_DIR_INSIDE = "/submission"
+
+NO_SANDBOX_WARNING = (
+    "WARNING: bubblewrap is not available on this grader, so this notebook ran in a "
+    "plain child process with resource limits but WITHOUT the sandbox (it could see "
+    "the grader's files and network). Install Debian's `bubblewrap` package."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission's child process.
+
+    Args:
+        cell_timeout: seconds one cell may run.
+        notebook_timeout: seconds the whole notebook may run (all cells, restarts included).
+        call_timeout: seconds one call from a check may run.
+        memory_bytes: limit on the child's data segment (heap and anonymous maps).
+        file_bytes: largest file the child may write (its log included).
+        processes: processes the child may start (ineffective for root).
+    """
+
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    call_timeout: float = 30.0
+    memory_bytes: int = 4 * 1024**3
+    file_bytes: int = 64 * 1024**2
+    processes: int = 256
+
+
+@functools.cache
+def bubblewrap() -> str | None:
+    """Path of a working ``bwrap``, or ``None`` where it is missing or cannot sandbox."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    try:
+        probe = subprocess.run(
+            [path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if probe.returncode == 0 else None
+
+
+def _python_roots() -> list[Path]:
+    """Folders the child's Python needs: its prefixes and any site-packages outside them."""
+    roots: list[Path] = []
+    for entry in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        roots.append(Path(entry))
+        roots.append(Path(entry).resolve())
+    for entry in sys.path:
+        path = Path(entry)
+        if entry and path.is_dir() and path.name in ("site-packages", "dist-packages"):
+            roots.append(path.resolve())
+    unique: list[Path] = []
+    for root in sorted(set(roots), key=lambda p: len(p.parts)):
+        if not any(root.is_relative_to(kept) for kept in unique):
+            unique.append(root)
+    return unique
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for name in ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _hidden_paths(bound: list[Path]) -> list[Path]:
+    """Secret folders that a bound folder happens to contain (covered by empty tmpfs)."""
+    secrets = [PACKAGE_DIR, PACKAGE_DIR.parent / "solutions", PACKAGE_DIR.parent / "source"]
+    return [
+        secret
+        for secret in secrets
+        if secret.exists() and any(secret.is_relative_to(root) for root in bound)
+    ]
+
+
+def child_environment() -> dict[str, str]:
+    """The child's whole environment: nothing of the grader's but what numpy needs."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": WORK_DIR_INSIDE,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "IPYTHONDIR": "/tmp/ipython",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    # Some processors need these for OpenBLAS to compute correct results.
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str], str, str]:
+    """The command line that starts the child, and its working and child folders inside.
+
+    Returns:
+        ``(argv, work_dir_as_seen_by_child, child_dir_as_seen_by_child)``.
+    """
+    python = sys.executable
+    if not sandboxed:
+        return [python, "-I", str(child_dir / "child.py")], str(work_dir), str(child_dir)
+    bound = _python_roots()
+    argv = [bubblewrap(), *_system_binds()]
+    for root in bound:
+        if not any(root.is_relative_to(p) for p in map(Path, ("/usr", "/etc", "/lib", "/bin"))):
+            argv += ["--ro-bind", str(root), str(root)]
+    for secret in _hidden_paths(bound):
+        argv += ["--tmpfs", str(secret)]
+    argv += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--tmpfs", "/tmp",
+        "--bind", str(work_dir), WORK_DIR_INSIDE,
+        "--ro-bind", str(child_dir), CHILD_DIR_INSIDE,
+        "--chdir", WORK_DIR_INSIDE,
+        "--unshare-all",
+        "--hostname", "sandbox",
+        "--die-with-parent",
+        "--new-session",
+    ]
+    if os.geteuid() == 0:
+        argv += ["--cap-drop", "ALL"]
+    argv += [python, "-I", f"{CHILD_DIR_INSIDE}/child.py"]
+    return argv, WORK_DIR_INSIDE, CHILD_DIR_INSIDE
+
+
+def _apply_limits(limits: Limits) -> None:
+    """Runs in the forked child before exec: resource limits inherited by everything below."""
+    for which, value in (
+        (resource.RLIMIT_DATA, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NPROC, limits.processes),
+    ):
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def prepare_child_dir(parent: Path) -> Path:
+    """Copy the child's two files (nothing secret) into ``parent/child``."""
+    child_dir = parent / "child"
+    child_dir.mkdir()
+    for name in ("child.py", "channel.py"):
+        shutil.copyfile(PACKAGE_DIR / name, child_dir / name)
+    return child_dir
+
+
+def start(work_dir: Path, child_dir: Path, limits: Limits, log_file) -> tuple[subprocess.Popen, int, int, bool]:
+    """Start the child with its channel.
+
+    Args:
+        work_dir: the submission's own empty, writable folder.
+        child_dir: a folder holding ``child.py`` and ``channel.py`` (see :func:`prepare_child_dir`).
+        limits: resource limits.
+        log_file: an open file for the child's standard output and error.
+
+    Returns:
+        ``(process, fd_to_child, fd_from_child, sandboxed)``; the fds are non-blocking.
+    """
+    sandboxed = bubblewrap() is not None
+    argv, _, _ = command(work_dir, child_dir, sandboxed)
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    env = child_environment()
+    env["AUTOGRADER_FDS"] = f"{to_child_r},{from_child_w}"
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            cwd=str(work_dir),
+            env=env,
+            pass_fds=(to_child_r, from_child_w),
+            start_new_session=True,
+            preexec_fn=functools.partial(_apply_limits, limits),
+        )
+    finally:
+        os.close(to_child_r)
+        os.close(from_child_w)
+    os.set_blocking(to_child_w, False)
+    os.set_blocking(from_child_r, False)
+    return process, to_child_w, from_child_r, sandboxed
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Kill the child and everything it started (its whole session)."""
+    try:
+        os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.kill()
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,194 @@
+"""Run an assignment's hidden checks against a submission and score them.
+
+The checks are pytest modules (``autograder/checks/<assignment>.py``) run in
+the grader's process by ``pytest.main`` with a plugin that hands them the
+submission. Results come out in Gradescope's ``results.json`` format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks.common import CheckFailure
+from autograder.submission import Submission, SubmissionError
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one hidden check."""
+
+    name: str
+    score: float
+    max_score: float
+    output: str
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+    def to_gradescope(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": "passed" if self.passed else "failed",
+            "output": self.output,
+            "visibility": "visible",
+        }
+
+
+def available_assignments() -> list[str]:
+    """Assignment ids that have hidden checks."""
+    return sorted(
+        path.stem
+        for path in CHECKS_DIR.glob("*.py")
+        if not path.stem.startswith("_") and path.stem not in ("common", "__init__")
+    )
+
+
+def check_module_path(assignment: str) -> Path:
+    """Path of the checks of ``assignment``; ``ValueError`` for an unknown id."""
+    if assignment not in available_assignments():
+        raise ValueError(
+            f"unknown assignment {assignment!r}; expected one of {available_assignments()}"
+        )
+    return CHECKS_DIR / f"{assignment}.py"
+
+
+def _student_message(excinfo: pytest.ExceptionInfo) -> str:
+    error = excinfo.value
+    if isinstance(error, CheckFailure | SubmissionError):
+        return str(error)
+    # Any other exception is a fault of the check itself (or an unexpected value
+    # the check did not guard against); never show its traceback or source.
+    return (
+        "The grader could not finish this check on what your function returned "
+        f"({type(error).__name__}). Make sure it returns the type and shape the "
+        "docstring asks for."
+    )
+
+
+class _ChecksPlugin:
+    """Hands the submission to the checks and records each check's outcome."""
+
+    def __init__(self, submission: Submission) -> None:
+        self._submission = submission
+        self.results: dict[str, CheckResult] = {}
+        self.order: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points of a hidden check")
+
+    @pytest.fixture
+    def submission(self) -> Submission:
+        return self._submission
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        digest = hashlib.sha256(request.node.name.encode()).digest()
+        return np.random.default_rng([self._submission.seed, int.from_bytes(digest[:8], "little")])
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("points")
+            max_score = float(marker.args[0]) if marker else 1.0
+            self.order.append(item.name)
+            self.results[item.name] = CheckResult(item.name, 0.0, max_score, "")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results[item.name]
+        if report.when == "call" and report.passed:
+            result.score = result.max_score
+            result.output = "Passed."
+        elif report.failed:
+            result.score = 0.0
+            result.output = (
+                _student_message(call.excinfo) if call.excinfo else "This check failed."
+            )
+
+
+def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
+    """Run every hidden check of ``assignment`` against ``submission``.
+
+    Args:
+        assignment: an id from :func:`available_assignments`.
+        submission: how the checks reach the student's functions.
+
+    Returns:
+        One :class:`CheckResult` per check, in the module's order.
+
+    Example:
+        >>> from autograder.submission import LocalSubmission
+        >>> results = run_checks("activations", LocalSubmission({}))
+        >>> all(r.score == 0 for r in results)
+        True
+    """
+    path = check_module_path(assignment)
+    plugin = _ChecksPlugin(submission)
+    args = [
+        str(path),
+        "-q",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-p", "no:warnings",
+        "--assert=plain",
+        "--import-mode=importlib",
+        "--rootdir", str(CHECKS_DIR),
+        "-c", os.devnull,
+        "-o", "addopts=",
+        "-s",
+    ]
+    sink = io.StringIO()
+    with redirect_stdout(sink), redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.order:
+        raise RuntimeError(f"the checks of {assignment!r} could not run:\n{sink.getvalue()[-3000:]}")
+    return [plugin.results[name] for name in plugin.order]
+
+
+def gradescope_results(
+    results: list[CheckResult], *, execution_time: float, notes: list[str]
+) -> dict[str, Any]:
+    """Gradescope's ``results.json`` document for one submission."""
+    document: dict[str, Any] = {
+        "score": round(sum(r.score for r in results), 4),
+        "max_score": round(sum(r.max_score for r in results), 4),
+        "execution_time": round(execution_time, 3),
+        "tests": [r.to_gradescope() for r in results],
+    }
+    if notes:
+        document["output"] = "\n".join(notes)
+    return document
+
+
+def write_json_atomic(path: str | os.PathLike, document: dict[str, Any]) -> None:
+    """Write ``document`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

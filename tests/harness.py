@@ -1,0 +1,63 @@
+"""Helpers for the kit's tests: notebooks' functions as in-process namespaces.
+
+The hidden checks are tried against the reference solution, the released stubs,
+common mistakes (mutants) and correct alternatives by calling them on
+:class:`~autograder.submission.LocalSubmission` objects: no sandbox, no kernel,
+a fraction of a second per run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from autograder.scoring import CheckResult, run_checks
+from autograder.submission import LocalSubmission
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def solution_cells(path: Path) -> list[str]:
+    """Sources of the nbgrader solution cells (the student's functions) of a notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    return [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+
+
+def namespace_of(path: Path, *extra_sources: str) -> dict:
+    """Execute a notebook's solution cells, then ``extra_sources``, in a fresh namespace.
+
+    Later definitions replace earlier ones, and since every function lives in the
+    same namespace, a replaced helper is the one the other functions call.
+    """
+    namespace: dict = {"__name__": "submission"}
+    exec("import numpy as np", namespace)
+    for source in [*solution_cells(path), *extra_sources]:
+        exec(compile(source, str(path), "exec"), namespace)
+    return namespace
+
+
+def reference(assignment: str, *replacements: str) -> dict:
+    """The reference solution's functions, with optional replacement definitions."""
+    return namespace_of(ROOT / "source" / assignment / f"{assignment}.ipynb", *replacements)
+
+
+def released(assignment: str) -> dict:
+    """The functions of the released (student) notebook: stubs."""
+    return namespace_of(ROOT / "assignments" / assignment / f"{assignment}.ipynb")
+
+
+def score(assignment: str, namespace: dict, seed: int = 0) -> dict[str, CheckResult]:
+    """Run the hidden checks of ``assignment`` on ``namespace``; results by check name."""
+    results = run_checks(assignment, LocalSubmission(namespace, seed=seed))
+    return {result.name: result for result in results}
+
+
+def failed_checks_of(results: dict[str, CheckResult], function: str) -> list[CheckResult]:
+    """The failed checks named after ``function`` (``test_<function>_...``)."""
+    prefix = f"test_{function}_"
+    return [r for name, r in results.items() if name.startswith(prefix) and not r.passed]

@@ -1,0 +1,61 @@
+"""Reading submitted notebooks: what is run, and what is refused with a reason."""
+
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder.notebook import NotebookError, read_notebook
+
+
+def _write(tmp_path, cells, metadata=None):
+    notebook = new_notebook(cells=cells, metadata=metadata or {})
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_code_cells_are_kept_in_order_with_their_positions(tmp_path):
+    path = _write(tmp_path, [new_markdown_cell("# t"), new_code_cell("a = 1"), new_code_cell("b = 2")])
+    notebook = read_notebook(path)
+    assert [(c.index, c.source) for c in notebook.cells] == [(2, "a = 1"), (3, "b = 2")]
+
+
+def test_visible_test_cells_are_not_run(tmp_path):
+    test_cell = new_code_cell(
+        "assert False", metadata={"nbgrader": {"grade": True, "solution": False, "points": 1}}
+    )
+    solution_cell = new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade": False, "solution": True}}
+    )
+    path = _write(tmp_path, [solution_cell, test_cell])
+    assert [c.source for c in read_notebook(path).cells] == ["x = 1"]
+
+
+def test_assignment_comes_from_metadata(tmp_path):
+    path = _write(tmp_path, [new_code_cell("")], {"autograder": {"assignment": "backprop"}})
+    assert read_notebook(path).assignment == "backprop"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2, 3]", "not a Jupyter notebook"),
+        (json.dumps({"cells": "nope"}).encode(), "not a Jupyter notebook"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+    ],
+    ids=["empty", "invalid-json", "json-list", "cells-not-a-list", "binary"],
+)
+def test_broken_files_are_refused_with_a_reason(tmp_path, content, reason):
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(NotebookError, match=reason):
+        read_notebook(path)
+
+
+def test_missing_file_is_refused(tmp_path):
+    with pytest.raises(NotebookError, match="could not be read"):
+        read_notebook(tmp_path / "absent.ipynb")

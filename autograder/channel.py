@@ -168,7 +168,7 @@ def decode_value(data: Any, blobs: list[bytes], depth: int = 0) -> Any:
     if isinstance(data, list):
         return [decode_value(v, blobs, depth + 1) for v in data]
     if isinstance(data, dict) and len(data) == 1:
-        (tag, inner), = data.items()
+        ((tag, inner),) = data.items()
         if tag in ("__ndarray__", "__scalar__"):
             if not isinstance(inner, int) or isinstance(inner, bool) or not 0 <= inner < len(blobs):
                 raise ChannelError("array reference out of range")
@@ -239,7 +239,11 @@ def _wait(fd: int, deadline: float | None, for_write: bool = False) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("no answer in time")
-    ready = select.select([], [fd], [], remaining) if for_write else select.select([fd], [], [], remaining)
+    ready = (
+        select.select([], [fd], [], remaining)
+        if for_write
+        else select.select([fd], [], [], remaining)
+    )
     if not any(ready):
         raise TimeoutError("no answer in time")
 

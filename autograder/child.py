@@ -8,10 +8,11 @@ a student who rewrites this module can only spoil their own answers.
 
 Requests (grader to child) and replies:
 
-* ``{"op": "run", "cells": [[index, source], ...], "cell_timeout": s}`` →
-  events ``{"event": "cell_start", "index": i}``,
-  ``{"event": "cell_end", "index": i, "ok": bool, "error": str, "output_chars": n}``,
-  then ``{"event": "run_done"}``.
+* ``{"op": "run", "cells": [[index, source], ...], "cell_timeout": s,
+  "keep_outputs": bool}`` → events ``{"event": "cell_start", "index": i}``,
+  ``{"event": "cell_end", "index": i, "ok": bool, "error": str, "output_chars": n}``
+  (with ``keep_outputs``, also the start of the printed text as ``stdout`` and
+  the cell's figures as PNG bytes in ``figures``), then ``{"event": "run_done"}``.
 * ``{"op": "call", "function": name, "args": [...], "kwargs": {...},
   "return_args": bool, "timeout": s}`` → ``{"ok": True, "result": ...}`` (plus
   ``args``/``kwargs`` as they were after the call) or ``{"ok": False, "error": kind, ...}``.
@@ -31,6 +32,9 @@ import channel  # noqa: E402  (the copy beside this file)
 
 #: Characters of printed output kept per cell; the rest is counted and dropped.
 OUTPUT_KEEP = 4096
+#: Figures kept per cell for the executed notebook, and the largest PNG kept.
+MAX_FIGURES = 8
+MAX_FIGURE_BYTES = 1024**2
 CELL_FILENAME = "<cell {index}>"
 
 
@@ -101,13 +105,27 @@ def _student_location(tb) -> str:
     return where
 
 
-def _close_figures() -> None:
+def _close_figures(keep: bool = False) -> list:
+    """Close every open figure; with ``keep``, return them first as PNG bytes (uint8 arrays)."""
     pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        try:
-            pyplot.close("all")
-        except Exception:
-            pass
+    images = []
+    if pyplot is None:
+        return images
+    try:
+        if keep:
+            import io
+
+            import numpy as np
+
+            for number in pyplot.get_fignums()[:MAX_FIGURES]:
+                buffer = io.BytesIO()
+                pyplot.figure(number).savefig(buffer, format="png", dpi=72)
+                if buffer.tell() <= MAX_FIGURE_BYTES:
+                    images.append(np.frombuffer(buffer.getvalue(), dtype=np.uint8))
+        pyplot.close("all")
+    except Exception:
+        pass
+    return images
 
 
 class Child:
@@ -148,7 +166,7 @@ class Child:
             source = self.shell.transform_cell(source)
         return compile(source, CELL_FILENAME.format(index=index), "exec")
 
-    def run_cells(self, cells: list, cell_timeout: float) -> None:
+    def run_cells(self, cells: list, cell_timeout: float, keep_outputs: bool) -> None:
         if self.shell is None:
             self._start_shell()
         for index, source in cells:
@@ -165,20 +183,26 @@ class Child:
             except TimeLimit:
                 ok, error = False, f"did not finish within {cell_timeout:g} s"
             except BaseException as exc:  # the student's error, SystemExit included
-                ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
+                message = str(exc)
+                ok, error = (
+                    False,
+                    f"{type(exc).__name__}: {message}"[:300] if message else type(exc).__name__,
+                )
                 where = _student_location(exc.__traceback__)
                 if where:
                     error += f" ({where})"
-            _close_figures()
-            self.send(
-                {
-                    "event": "cell_end",
-                    "index": index,
-                    "ok": ok,
-                    "error": error,
-                    "output_chars": self.output.total,
-                }
-            )
+            figures = _close_figures(keep=keep_outputs)
+            event = {
+                "event": "cell_end",
+                "index": index,
+                "ok": ok,
+                "error": error,
+                "output_chars": self.output.total,
+            }
+            if keep_outputs:
+                event["stdout"] = "".join(self.output.kept)
+                event["figures"] = figures
+            self.send(event)
         self.send({"event": "run_done"})
 
     def call(self, request: dict) -> dict:
@@ -231,7 +255,11 @@ class Child:
                 return
             op = request.get("op")
             if op == "run":
-                self.run_cells(request.get("cells", []), float(request.get("cell_timeout", 60)))
+                self.run_cells(
+                    request.get("cells", []),
+                    float(request.get("cell_timeout", 60)),
+                    bool(request.get("keep_outputs", False)),
+                )
             elif op == "call":
                 self.send(self.call(request))
             elif op == "exit":

@@ -16,13 +16,23 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("notebook", help="the submitted .ipynb file")
     grade.add_argument("--assignment", help="assignment id (default: from metadata or file name)")
     grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--executed", help="also write the notebook with its outputs here")
     grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
-    grade.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
-                       help="seconds one cell may run")
-    grade.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
-                       help="seconds the whole notebook may run")
-    grade.add_argument("--memory-gb", type=float, default=Limits.memory_bytes / 1024**3,
-                       help="memory limit of the notebook's process, in GiB")
+    grade.add_argument(
+        "--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds one cell may run"
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=Limits.notebook_timeout,
+        help="seconds the whole notebook may run",
+    )
+    grade.add_argument(
+        "--memory-gb",
+        type=float,
+        default=Limits.memory_bytes / 1024**3,
+        help="memory limit of the notebook's process, in GiB",
+    )
 
     demo = commands.add_parser(
         "demo", help="grade every solution and released notebook of the course and print a table"
@@ -42,8 +52,14 @@ def main(argv: list[str] | None = None) -> int:
             memory_bytes=int(args.memory_gb * 1024**3),
         )
         try:
-            return grade.main(notebook=args.notebook, assignment=args.assignment,
-                              results=args.results, seed=args.seed, limits=limits)
+            return grade.main(
+                notebook=args.notebook,
+                assignment=args.assignment,
+                results=args.results,
+                seed=args.seed,
+                limits=limits,
+                executed=args.executed,
+            )
         except ValueError as error:
             print(f"autograder: {error}", file=sys.stderr)
             return 2

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import sandbox
-from autograder.notebook import NotebookError, read_notebook
+from autograder.notebook import NotebookError, read_notebook, write_executed
 from autograder.remote import SandboxedSubmission
 from autograder.scoring import (
     available_assignments,
@@ -54,6 +54,7 @@ def grade_notebook(
     assignment: str | None = None,
     limits: sandbox.Limits | None = None,
     seed: int | None = None,
+    executed: str | Path | None = None,
 ) -> dict[str, Any]:
     """Grade ``notebook`` and return its Gradescope ``results.json`` document.
 
@@ -62,6 +63,7 @@ def grade_notebook(
         assignment: its assignment id; inferred from metadata or file name when ``None``.
         limits: the child's resource limits.
         seed: seed for the checks' inputs; a fresh one is drawn when ``None``.
+        executed: where to write a copy of the notebook with the outputs of its run.
 
     Returns:
         The results document; a broken notebook scores 0 with the reason in ``output``.
@@ -85,15 +87,23 @@ def grade_notebook(
     if assignment is None:
         assignment = infer_assignment(path, parsed.assignment if parsed else None)
     elif assignment not in available_assignments():
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {available_assignments()}")
+        raise ValueError(
+            f"unknown assignment {assignment!r}; expected one of {available_assignments()}"
+        )
     extra: dict[str, Any] = {"assignment": assignment, "seed": seed}
     if parsed is None:
         submission: Submission = _BrokenSubmission(reason, seed)
         results = run_checks(assignment, submission)
         notes = submission.notes()
     else:
-        with SandboxedSubmission(parsed.cells, limits, seed) as submission:
+        with SandboxedSubmission(
+            parsed.cells, limits, seed, keep_outputs=executed is not None
+        ) as submission:
             submission.run()
+            if executed is not None:
+                write_executed(
+                    path, executed, submission.outputs, submission.cell_errors, submission.skipped
+                )
             results = run_checks(assignment, submission)
             notes = submission.notes()
             extra["sandbox"] = "bubblewrap" if submission.sandboxed else "none"
@@ -102,11 +112,22 @@ def grade_notebook(
     return document
 
 
-def main(*, notebook: str, assignment: str | None, results: str, seed: int | None,
-         limits: sandbox.Limits) -> int:
+def main(
+    *,
+    notebook: str,
+    assignment: str | None,
+    results: str,
+    seed: int | None,
+    limits: sandbox.Limits,
+    executed: str | None = None,
+) -> int:
     """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked."""
-    document = grade_notebook(notebook, assignment=assignment, limits=limits, seed=seed)
+    document = grade_notebook(
+        notebook, assignment=assignment, limits=limits, seed=seed, executed=executed
+    )
     write_json_atomic(results, document)
-    print(f"{document['extra_data']['assignment']}: {document['score']:g} / "
-          f"{document['max_score']:g} -> {results}")
+    print(
+        f"{document['extra_data']['assignment']}: {document['score']:g} / "
+        f"{document['max_score']:g} -> {results}"
+    )
     return 0

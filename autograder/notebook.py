@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,9 @@ def read_notebook(path: str | Path) -> Notebook:
     if size == 0:
         raise NotebookError("The notebook file is empty.")
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"The notebook file is {size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,}.")
+        raise NotebookError(
+            f"The notebook file is {size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,}."
+        )
     try:
         data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -72,7 +75,9 @@ def read_notebook(path: str | Path) -> Notebook:
             "Re-download your notebook from JupyterLab and submit it again."
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise NotebookError("The file is JSON but not a Jupyter notebook (it has no list of cells).")
+        raise NotebookError(
+            "The file is JSON but not a Jupyter notebook (it has no list of cells)."
+        )
     try:
         notebook = nbformat.from_dict(data)
         if notebook.get("nbformat", 4) < 4:
@@ -90,5 +95,55 @@ def read_notebook(path: str | Path) -> Notebook:
             raise NotebookError(f"Cell {index} has no readable source.")
         cells.append(Cell(index, source))
     metadata = notebook.get("metadata", {})
-    assignment = metadata.get("autograder", {}).get("assignment") if isinstance(metadata, dict) else None
+    assignment = (
+        metadata.get("autograder", {}).get("assignment") if isinstance(metadata, dict) else None
+    )
     return Notebook(cells, assignment if isinstance(assignment, str) else None)
+
+
+def write_executed(
+    source: str | Path,
+    destination: str | Path,
+    outputs: dict[int, dict],
+    errors: dict[int, str],
+    skipped: dict[int, str],
+) -> None:
+    """Write a copy of ``source`` with the outputs the sandboxed run produced.
+
+    Args:
+        source: the submitted notebook.
+        destination: where the executed copy goes.
+        outputs: per cell index, ``{"stdout": str, "figures": [png bytes]}``.
+        errors: per cell index, the error the cell raised.
+        skipped: per cell index, why the cell was skipped.
+    """
+    notebook = nbformat.read(source, as_version=4)
+    for index, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+        produced = outputs.get(index, {})
+        if produced.get("stdout"):
+            cell.outputs.append(
+                nbformat.v4.new_output("stream", name="stdout", text=produced["stdout"])
+            )
+        for png in produced.get("figures", []):
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": base64.b64encode(png).decode()}
+                )
+            )
+        problem = skipped.get(index) or errors.get(index)
+        if problem:
+            ename, _, evalue = problem.partition(": ")
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error", ename=ename or "Error", evalue=evalue or problem, traceback=[problem]
+                )
+            )
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(f".{destination.name}.tmp")
+    nbformat.write(notebook, tmp)
+    tmp.replace(destination)

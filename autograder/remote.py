@@ -40,8 +40,17 @@ class SandboxedSubmission(Submission):
         2
     """
 
-    def __init__(self, cells: list[Cell], limits: sandbox.Limits | None = None, seed: int = 0):
+    def __init__(
+        self,
+        cells: list[Cell],
+        limits: sandbox.Limits | None = None,
+        seed: int = 0,
+        keep_outputs: bool = False,
+    ):
         super().__init__(seed)
+        self.keep_outputs = keep_outputs
+        #: With ``keep_outputs``: per cell index, ``{"stdout": str, "figures": [png bytes]}``.
+        self.outputs: dict[int, dict] = {}
         self.cells = cells
         self.limits = limits or sandbox.Limits()
         self.skipped: dict[int, str] = {}
@@ -120,12 +129,17 @@ class SandboxedSubmission(Submission):
 
     def _run_cells(self, cells: list) -> tuple[int, str] | None:
         """Run ``cells``; return ``(index, why)`` of a cell that killed or hung the child."""
-        current = None
-        self.cell_errors, self.floods = {}, {}
+        current, started = None, 0.0
+        self.cell_errors, self.floods, self.outputs = {}, {}, {}
         try:
             channel.write_message(
                 self._to_child,
-                {"op": "run", "cells": cells, "cell_timeout": self.limits.cell_timeout},
+                {
+                    "op": "run",
+                    "cells": cells,
+                    "cell_timeout": self.limits.cell_timeout,
+                    "keep_outputs": self.keep_outputs,
+                },
                 deadline=time.monotonic() + 30,
             )
             while True:
@@ -135,13 +149,18 @@ class SandboxedSubmission(Submission):
                 event = channel.read_message(self._from_child, deadline=deadline)
                 kind = event.get("event")
                 if kind == "cell_start":
-                    current, started = event.get("index"), time.monotonic()
-                elif kind == "cell_end":
+                    index = event.get("index")
+                    if not isinstance(index, int) or isinstance(index, bool):
+                        raise channel.ChannelError("bad cell index")
+                    current, started = index, time.monotonic()
+                elif kind == "cell_end" and current is not None:
                     if not event.get("ok"):
                         self.cell_errors[current] = str(event.get("error", ""))[:400]
                     chars = event.get("output_chars", 0)
                     if isinstance(chars, int) and chars > FLOOD_CHARS:
                         self.floods[current] = chars
+                    if self.keep_outputs:
+                        self.outputs[current] = _cell_outputs(event)
                     current = None
                 elif kind == "run_done":
                     return None
@@ -158,13 +177,17 @@ class SandboxedSubmission(Submission):
             return current, "the process running it exited (sys.exit, os._exit, a crash or a kill)"
         except channel.ChannelError as error:
             if current is None:
-                return self._broken(f"the process running your notebook garbled its channel ({error})")
+                return self._broken(
+                    f"the process running your notebook garbled its channel ({error})"
+                )
             return current, f"it garbled the grader's channel ({error})"
 
     def _broken(self, why: str) -> None:
         """The child failed outside any cell: no point in restarting it."""
         self._kill()
-        log = (self._tmp / f"child{self.restarts}.log").read_bytes()[-2000:].decode(errors="replace")
+        log = (
+            (self._tmp / f"child{self.restarts}.log").read_bytes()[-2000:].decode(errors="replace")
+        )
         self.unavailable = f"The grader could not run your notebook: {why}."
         if log.strip() and not self.sandboxed:
             self.unavailable += f" Log: {log.strip()[-500:]}"
@@ -191,7 +214,9 @@ class SandboxedSubmission(Submission):
         }
         try:
             channel.write_message(self._to_child, request, deadline=time.monotonic() + GRACE)
-            reply = channel.read_message(self._from_child, deadline=time.monotonic() + timeout + GRACE)
+            reply = channel.read_message(
+                self._from_child, deadline=time.monotonic() + timeout + GRACE
+            )
         except TimeoutError:
             self._kill()
             raise CallTimeout(function, timeout) from None
@@ -235,3 +260,16 @@ class SandboxedSubmission(Submission):
             notes.append(self.unavailable)
         return notes
 
+
+def _cell_outputs(event: dict) -> dict:
+    """The printed text and PNG figures of one ``cell_end`` event, checked for type."""
+    stdout = event.get("stdout")
+    figures = event.get("figures")
+    return {
+        "stdout": stdout if isinstance(stdout, str) else "",
+        "figures": [
+            bytes(f)
+            for f in (figures if isinstance(figures, list) else [])
+            if hasattr(f, "dtype") and f.dtype.kind == "u" and f.ndim == 1
+        ],
+    }

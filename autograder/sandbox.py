@@ -150,14 +150,23 @@ def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str]
     for secret in _hidden_paths(bound):
         argv += ["--tmpfs", str(secret)]
     argv += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--tmpfs", "/tmp",
-        "--bind", str(work_dir), WORK_DIR_INSIDE,
-        "--ro-bind", str(child_dir), CHILD_DIR_INSIDE,
-        "--chdir", WORK_DIR_INSIDE,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        str(work_dir),
+        WORK_DIR_INSIDE,
+        "--ro-bind",
+        str(child_dir),
+        CHILD_DIR_INSIDE,
+        "--chdir",
+        WORK_DIR_INSIDE,
         "--unshare-all",
-        "--hostname", "sandbox",
+        "--hostname",
+        "sandbox",
         "--die-with-parent",
         "--new-session",
     ]
@@ -190,7 +199,9 @@ def prepare_child_dir(parent: Path) -> Path:
     return child_dir
 
 
-def start(work_dir: Path, child_dir: Path, limits: Limits, log_file) -> tuple[subprocess.Popen, int, int, bool]:
+def start(
+    work_dir: Path, child_dir: Path, limits: Limits, log_file
+) -> tuple[subprocess.Popen, int, int, bool]:
     """Start the child with its channel.
 
     Args:

@@ -118,9 +118,7 @@ class _ChecksPlugin:
             result.output = "Passed."
         elif report.failed:
             result.score = 0.0
-            result.output = (
-                _student_message(call.excinfo) if call.excinfo else "This check failed."
-            )
+            result.output = _student_message(call.excinfo) if call.excinfo else "This check failed."
 
 
 def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
@@ -144,21 +142,29 @@ def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
     args = [
         str(path),
         "-q",
-        "-p", "no:cacheprovider",
-        "-p", "no:randomly",
-        "-p", "no:warnings",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:warnings",
         "--assert=plain",
         "--import-mode=importlib",
-        "--rootdir", str(CHECKS_DIR),
-        "-c", os.devnull,
-        "-o", "addopts=",
+        "--rootdir",
+        str(CHECKS_DIR),
+        "-c",
+        os.devnull,
+        "-o",
+        "addopts=",
         "-s",
     ]
     sink = io.StringIO()
     with redirect_stdout(sink), redirect_stderr(sink):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.order:
-        raise RuntimeError(f"the checks of {assignment!r} could not run:\n{sink.getvalue()[-3000:]}")
+        raise RuntimeError(
+            f"the checks of {assignment!r} could not run:\n{sink.getvalue()[-3000:]}"
+        )
     return [plugin.results[name] for name in plugin.order]
 
 

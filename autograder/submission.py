@@ -164,4 +164,8 @@ class LocalSubmission(Submission):
             raise BadReturn(function, str(error)) from None
         if not return_args:
             return result, (), {}
-        return result, channel.roundtrip(channel.unresolve(args)), channel.roundtrip(channel.unresolve(kwargs))
+        return (
+            result,
+            channel.roundtrip(channel.unresolve(args)),
+            channel.roundtrip(channel.unresolve(kwargs)),
+        )

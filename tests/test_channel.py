@@ -78,7 +78,7 @@ def test_a_raw_pickle_is_refused():
         struct.pack("<I", 5) + b"nojso",
         struct.pack("<I", 2) + b"[]",
         struct.pack("<I", 0xFFFFFFFF),
-        _message_with_blob(b"")[:-0 or None].replace(b'"__ndarray__": 0', b'"__ndarray__": 7'),
+        _message_with_blob(b"")[: -0 or None].replace(b'"__ndarray__": 0', b'"__ndarray__": 7'),
     ],
     ids=["not-json", "not-object", "huge-header", "bad-reference"],
 )

@@ -17,7 +17,9 @@ def _write(tmp_path, cells, metadata=None):
 
 
 def test_code_cells_are_kept_in_order_with_their_positions(tmp_path):
-    path = _write(tmp_path, [new_markdown_cell("# t"), new_code_cell("a = 1"), new_code_cell("b = 2")])
+    path = _write(
+        tmp_path, [new_markdown_cell("# t"), new_code_cell("a = 1"), new_code_cell("b = 2")]
+    )
     notebook = read_notebook(path)
     assert [(c.index, c.source) for c in notebook.cells] == [(2, "a = 1"), (3, "b = 2")]
 

@@ -46,9 +46,19 @@ def _run(*sources, limits=FAST):
         "def oops(:",
     ],
     ids=[
-        "os-exit", "sys-exit", "raise-systemexit", "infinite-loop", "swallows-timeout",
-        "50GB-allocation", "100MB-print", "100MB-fd-write", "kill-parent", "kill-all",
-        "close-channel", "garble-channel", "syntax-error",
+        "os-exit",
+        "sys-exit",
+        "raise-systemexit",
+        "infinite-loop",
+        "swallows-timeout",
+        "50GB-allocation",
+        "100MB-print",
+        "100MB-fd-write",
+        "kill-parent",
+        "kill-all",
+        "close-channel",
+        "garble-channel",
+        "syntax-error",
     ],
 )
 def test_a_bad_cell_costs_only_itself(bad_cell, request):

@@ -199,7 +199,9 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def numeric_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Centred finite differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` (runs in the grader)."""
     x = np.array(x, dtype=float, copy=True)
     grad = np.zeros_like(x)

@@ -1,0 +1,421 @@
+"""Hidden checks of assignment 1, gradient_descent: linear regression by gradient descent.
+
+The student writes ``predict``, ``mse_loss``, ``mse_gradients`` and
+``gradient_descent`` (see curriculum.md). Every input is a fresh regression
+problem drawn from ``rng`` with more examples than features (``n > d``), so a
+transposed product cannot pass by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.checks.common import (
+    RTOL_GRADIENT,
+    describe,
+    expect_array,
+    expect_finite,
+    expect_number,
+    expect_shape,
+    expect_unmodified,
+    fail,
+    numeric_gradient,
+    points,
+    rel_error,
+)
+
+# --- reference solution (never leaves the grader) ---------------------------------------
+
+
+def _predict(X, w, b):
+    return X @ w + b
+
+
+def _mse_loss(y_true, y_pred):
+    return float(np.mean((y_pred - y_true) ** 2))
+
+
+def _mse_gradients(X, y, w, b):
+    err = _predict(X, w, b) - y
+    return 2.0 / len(y) * (X.T @ err), 2.0 * float(np.mean(err))
+
+
+def _gradient_descent(X, y, learning_rate, n_epochs):
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = np.zeros(n_epochs)
+    for epoch in range(n_epochs):
+        losses[epoch] = _mse_loss(y, _predict(X, w, b))
+        dw, db = _mse_gradients(X, y, w, b)
+        w, b = w - learning_rate * dw, b - learning_rate * db
+    return w, b, losses
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+def _problem(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy linear regression problem ``(X, y)`` with n in [7, 14] and d in [3, 6].
+
+    d >= 3 keeps the mistakes "divided by d" and "sum without 2/n" apart (n/d != n/2).
+    """
+    n, d = int(rng.integers(7, 15)), int(rng.integers(3, 7))
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(0.0, 2.0, size=d) + rng.uniform(1.0, 3.0) + 0.3 * rng.normal(size=n)
+    return X, y
+
+
+def _parameters(rng: np.random.Generator, d: int) -> tuple[np.ndarray, float]:
+    """Weights of shape ``(d,)`` and a bias clearly away from 0 (so a lost ``b`` shows)."""
+    return rng.normal(size=d), float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0))
+
+
+def _stable_learning_rate(
+    rng: np.random.Generator, X: np.ndarray, low: float, high: float
+) -> float:
+    """A learning rate between ``low`` and ``high`` times the largest stable one, 2 / lambda_max."""
+    A = np.column_stack([X, np.ones(len(X))])
+    lambda_max = float(np.linalg.eigvalsh(2.0 / len(X) * A.T @ A).max())
+    return float(rng.uniform(low, high) * 2.0 / lambda_max)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _unpack(call: str, value: Any, names: tuple[str, ...]) -> tuple:
+    """Fail unless ``value`` is a tuple (or list) with one entry per name."""
+    if not isinstance(value, tuple | list) or len(value) != len(names):
+        fail(
+            f"`{call}` returned {describe(value)}; expected a tuple of {len(names)}: "
+            f"`({', '.join(names)})`. Hint: end with `return {', '.join(names)}`."
+        )
+    return tuple(value)
+
+
+def _close(received: Any, candidate: Any) -> bool:
+    """True when ``received`` has the shape and values of ``candidate`` (for hints only)."""
+    try:
+        received = np.asarray(received, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    candidate = np.asarray(candidate, dtype=float)
+    # Hints only: looser than RTOL_ANALYTIC so that a mistake written another way still gets
+    # its hint, and far tighter than any two of the diagnosed mistakes are apart.
+    return received.shape == candidate.shape and rel_error(received, candidate) <= 1e-6
+
+
+def _hint(received: Any, diagnoses: list[tuple[Any, str]], default: str) -> str:
+    """The hint of the first diagnosed mistake that ``received`` reproduces, else ``default``."""
+    for candidate, hint in diagnoses:
+        if _close(received, candidate):
+            return f"Hint: {hint}"
+    return f"Hint: {default}"
+
+
+def _as_number(call: str, value: Any, hint: str) -> float:
+    """``value`` as a float; fail unless it is one finite number (0-d or 1-element arrays pass)."""
+    array = expect_finite(call, value, hint=hint)
+    if array.size != 1 or array.ndim > 1:
+        fail(f"`{call}` returned {describe(value)}; expected a single number. {hint}")
+    return float(array.reshape(()))
+
+
+# --- predict --------------------------------------------------------------------------------
+
+
+@points(2)
+def test_predict_matches_reference(submission, rng):
+    """predict(X, w, b) returns X @ w + b, one value per row of X."""
+    X, _ = _problem(rng)
+    w, b = _parameters(rng, X.shape[1])
+    got = submission.call("predict", X, w, b)
+    hint = _hint(
+        got,
+        [(X @ w, "Your result is X @ w: add the bias b to every prediction.")],
+        f"With X of shape {X.shape} and w of shape {w.shape}, `X @ w` gives one value per row; "
+        "then add b.",
+    )
+    expect_array("predict(X, w, b)", got, _predict(X, w, b), hint=hint)
+
+
+@points(1)
+def test_predict_handles_one_example_and_one_feature(submission, rng):
+    """predict works for a single example (n = 1) and for a single feature (d = 1)."""
+    for n, d in ((1, int(rng.integers(3, 7))), (int(rng.integers(4, 9)), 1)):
+        X = rng.normal(size=(n, d))
+        w, b = _parameters(rng, d)
+        expect_array(
+            "predict(X, w, b)",
+            submission.call("predict", X, w, b),
+            _predict(X, w, b),
+            hint=f"Hint: with X of shape {X.shape} and w of shape {w.shape} the result has "
+            f"shape ({n},): one prediction per row, even when n or d is 1. Avoid `np.squeeze`, "
+            "`.item()` and fixed sizes.",
+        )
+
+
+# --- mse_loss -------------------------------------------------------------------------------
+
+
+@points(2)
+def test_mse_loss_matches_reference(submission, rng):
+    """mse_loss(y_true, y_pred) returns mean((y_pred - y_true) ** 2) as a single number."""
+    n = int(rng.integers(7, 15))
+    y_true = rng.normal(0.0, 2.0, size=n)
+    y_pred = y_true + rng.normal(0.0, 1.5, size=n)
+    got = submission.call("mse_loss", y_true, y_pred)
+    err = y_pred - y_true
+    hint = _hint(
+        got,
+        [
+            (np.sum(err**2), "Your result is the sum of the squared errors: take the mean."),
+            (np.mean(np.abs(err)), "Your result is the mean absolute error: square the errors."),
+            (np.sqrt(np.mean(err**2)), "Your result is the root of the MSE: drop the square root."),
+            (0.5 * np.mean(err**2), "Your result is half the MSE: do not multiply by 1/2."),
+            (err**2, "You returned one squared error per example: average them into one number."),
+        ],
+        "Square the differences y_pred - y_true and average them with `np.mean`.",
+    )
+    expect_number("mse_loss(y_true, y_pred)", got, _mse_loss(y_true, y_pred), hint=hint)
+
+
+@points(1)
+def test_mse_loss_does_not_modify_inputs(submission, rng):
+    """mse_loss leaves y_true and y_pred unchanged."""
+    n = int(rng.integers(7, 15))
+    y_true, y_pred = rng.normal(size=n), rng.normal(size=n)
+    _, args, _ = submission.call_keep_args("mse_loss", y_true, y_pred)
+    expect_unmodified(
+        "mse_loss(y_true, y_pred)",
+        {"y_true": y_true, "y_pred": y_pred},
+        {"y_true": args[0], "y_pred": args[1]},
+    )
+
+
+# --- mse_gradients --------------------------------------------------------------------------
+
+
+def _student_gradients(submission, X, y, w, b) -> tuple[np.ndarray, float]:
+    """Call mse_gradients; fail unless it returns dw of shape (d,) and db a single number."""
+    call = "mse_gradients(X, y, w, b)"
+    dw, db = _unpack(call, submission.call("mse_gradients", X, y, w, b), ("dw", "db"))
+    dw = expect_shape(
+        call + "[0]",
+        dw,
+        w.shape,
+        hint=f"Hint: dw has one entry per weight, the shape of w: {w.shape} for X of shape "
+        f"{X.shape}.",
+    )
+    db = _as_number(call + "[1]", db, "Hint: db is the derivative for the single bias b.")
+    return dw, db
+
+
+@points(3)
+def test_mse_gradients_match_reference(submission, rng):
+    """mse_gradients returns dw = 2/n X^T e of shape (d,) and db = 2/n sum(e), e = X w + b - y."""
+    X, y = _problem(rng)
+    w, b = _parameters(rng, X.shape[1])
+    n, d = X.shape
+    dw, db = _student_gradients(submission, X, y, w, b)
+    dw_ref, db_ref = _mse_gradients(X, y, w, b)
+    mistakes = [
+        (0.5, "Your gradient is half the right one: the square gives a factor 2."),
+        (n / 2, "Your gradient is the plain sum over the examples: multiply it by 2/n."),
+        (float(n), "Your gradient is n times too large: divide the sum by n (take the mean)."),
+        (-1.0, "Your gradient has the wrong sign: the error is prediction minus target."),
+        (
+            n / d,
+            "Your dw is divided by the number of features d: divide by the number of examples n.",
+        ),
+    ]
+    default = "With the error e = X w + b - y (shape (n,)): dw = 2/n X^T e and db = 2/n sum(e)."
+    expect_array(
+        "mse_gradients(X, y, w, b)[0]",
+        dw,
+        dw_ref,
+        hint=_hint(dw, [(factor * dw_ref, hint) for factor, hint in mistakes], default),
+    )
+    expect_number(
+        "mse_gradients(X, y, w, b)[1]",
+        db,
+        db_ref,
+        hint=_hint(db, [(factor * db_ref, hint) for factor, hint in mistakes], default),
+    )
+
+
+@points(2)
+def test_mse_gradients_match_finite_differences(submission, rng):
+    """dw and db agree with centred finite differences of the MSE."""
+    X, y = _problem(rng)
+    w, b = _parameters(rng, X.shape[1])
+    dw, db = _student_gradients(submission, X, y, w, b)
+    numeric_dw = numeric_gradient(lambda v: _mse_loss(y, _predict(X, v, b)), w)
+    numeric_db = numeric_gradient(lambda v: _mse_loss(y, _predict(X, w, float(v))), np.array(b))
+    for name, analytic, numeric in (("dw", dw, numeric_dw), ("db", db, numeric_db)):
+        error = rel_error(analytic, numeric)
+        if not error <= RTOL_GRADIENT:
+            fail(
+                f"`mse_gradients(X, y, w, b)` returned a {name} that disagrees with centred "
+                "finite differences (L(p + h) - L(p - h)) / 2h of mse_loss(y, predict(X, w, b)): "
+                f"relative error {error:.2g}, allowed {RTOL_GRADIENT:.0e}. Hint: derive the "
+                "gradient of mean((X w + b - y) ** 2) again: a factor 2 from the square, a mean "
+                "over the n examples, and the error is prediction minus target."
+            )
+
+
+@points(1)
+def test_mse_gradients_do_not_modify_inputs(submission, rng):
+    """mse_gradients leaves X, y and w unchanged."""
+    X, y = _problem(rng)
+    w, b = _parameters(rng, X.shape[1])
+    _, args, _ = submission.call_keep_args("mse_gradients", X, y, w, b)
+    expect_unmodified(
+        "mse_gradients(X, y, w, b)",
+        {"X": X, "y": y, "w": w},
+        {"X": args[0], "y": args[1], "w": args[2]},
+    )
+
+
+# --- gradient_descent -----------------------------------------------------------------------
+
+_BUILDS_ON = (
+    "If a check of predict, mse_loss or mse_gradients fails too, fix that first: "
+    "gradient_descent builds on them."
+)
+
+
+def _student_descent(submission, X, y, learning_rate: float, n_epochs: int):
+    """Call gradient_descent; fail unless it returns w (d,), b a number and losses (n_epochs,).
+
+    Returns:
+        ``(call, w, b, losses)``, with ``call`` the call as written in messages.
+    """
+    call = f"gradient_descent(X, y, learning_rate={learning_rate:.3g}, n_epochs={n_epochs})"
+    result = submission.call("gradient_descent", X, y, learning_rate, n_epochs)
+    w, b, losses = _unpack(call, result, ("w", "b", "losses"))
+    w = expect_shape(
+        call + "[0]",
+        w,
+        (X.shape[1],),
+        hint=f"Hint: w has one weight per column of X, shape ({X.shape[1]},) for X of shape "
+        f"{X.shape}.",
+    )
+    b = _as_number(call + "[1]", b, "Hint: b is the single bias of the model.")
+    losses = expect_shape(
+        call + "[2]",
+        losses,
+        (n_epochs,),
+        hint="Hint: losses holds exactly one loss per epoch, recorded before that epoch's step.",
+    )
+    return call, w, b, losses
+
+
+@points(1)
+def test_gradient_descent_returns_shapes(submission, rng):
+    """gradient_descent returns (w, b, losses): w (d,), b a number and losses (n_epochs,)."""
+    X, y = _problem(rng)
+    _student_descent(
+        submission, X, y, _stable_learning_rate(rng, X, 0.2, 0.6), int(rng.integers(3, 9))
+    )
+
+
+@points(2)
+def test_gradient_descent_first_loss_is_at_zero_parameters(submission, rng):
+    """losses[0] is the loss at the starting point w = 0, b = 0, recorded before the first step."""
+    X, y = _problem(rng)
+    learning_rate = _stable_learning_rate(rng, X, 0.2, 0.6)
+    call, _, _, losses = _student_descent(submission, X, y, learning_rate, int(rng.integers(3, 9)))
+    _, _, losses_ref = _gradient_descent(X, y, learning_rate, 2)
+    hint = _hint(
+        losses[0],
+        [(losses_ref[1], "It is the loss after the first step: record the loss before stepping.")],
+        "Start from w = np.zeros(d) and b = 0.0, and record mse_loss(y, predict(X, w, b)) at "
+        f"the start of each epoch, before updating w and b. {_BUILDS_ON}",
+    )
+    expect_number(call + "[2][0]", losses[0], losses_ref[0], hint=hint)
+
+
+@points(2)
+def test_gradient_descent_takes_one_step_downhill(submission, rng):
+    """With n_epochs=1, w and b move from zero by -learning_rate times the gradient at zero."""
+    X, y = _problem(rng)
+    learning_rate = _stable_learning_rate(rng, X, 0.2, 0.6)
+    call, w, b, _ = _student_descent(submission, X, y, learning_rate, 1)
+    dw, db = _mse_gradients(X, y, np.zeros(X.shape[1]), 0.0)
+    uphill = (
+        "You stepped uphill: subtract learning_rate times the gradient, do not add it "
+        f"(or, if mse_gradients fails its checks, fix its sign). {_BUILDS_ON}"
+    )
+    default = (
+        "Start from w = np.zeros(d) and b = 0.0, and step against the gradient: "
+        f"w = w - learning_rate * dw, b = b - learning_rate * db. {_BUILDS_ON}"
+    )
+    expect_array(
+        call + "[0]",
+        w,
+        -learning_rate * dw,
+        hint=_hint(
+            w, [(learning_rate * dw, uphill), (0 * dw, "w did not move: update it.")], default
+        ),
+    )
+    expect_number(
+        call + "[1]",
+        b,
+        -learning_rate * db,
+        hint=_hint(
+            b, [(learning_rate * db, uphill), (0.0, "b did not move: update it too.")], default
+        ),
+    )
+
+
+@points(3)
+def test_gradient_descent_matches_reference(submission, rng):
+    """After n_epochs steps, w, b and losses equal those of full-batch descent from zero."""
+    X, y = _problem(rng)
+    learning_rate = _stable_learning_rate(rng, X, 0.1, 0.9)
+    n_epochs = int(rng.integers(15, 40))
+    call, w, b, losses = _student_descent(submission, X, y, learning_rate, n_epochs)
+    w_ref, b_ref, losses_ref = _gradient_descent(X, y, learning_rate, n_epochs)
+    hint = (
+        "Hint: start from zeros; in each epoch record the loss at the current (w, b), then "
+        "dw, db = mse_gradients(X, y, w, b), then w = w - learning_rate * dw and "
+        f"b = b - learning_rate * db. {_BUILDS_ON}"
+    )
+    expect_array(call + "[2]", losses, losses_ref, hint=hint)
+    expect_array(call + "[0]", w, w_ref, hint=hint)
+    expect_number(call + "[1]", b, b_ref, hint=hint)
+
+
+@points(1)
+def test_gradient_descent_decreases_loss_for_small_learning_rate(submission, rng):
+    """With a small learning rate the loss never goes up and ends below where it started."""
+    X, y = _problem(rng)
+    learning_rate = _stable_learning_rate(rng, X, 0.1, 0.4)
+    call, _, _, losses = _student_descent(
+        submission, X, y, learning_rate, int(rng.integers(20, 40))
+    )
+    losses = expect_finite(call + "[2]", losses)
+    # A step below 2 / lambda_max never raises a quadratic loss; 1e-9 only absorbs rounding.
+    rises = np.flatnonzero(np.diff(losses) > 1e-9 * np.abs(losses[:-1]))
+    if rises.size or not losses[-1] < losses[0]:
+        where = f"it went up after epoch {int(rises[0])}" if rises.size else "it did not go down"
+        fail(
+            f"`{call}` returned losses that do not decrease ({where}), although this learning "
+            "rate is well below the largest stable one. Hint: step against the gradient "
+            f"(w = w - learning_rate * dw) and check the gradient's sign and scale. {_BUILDS_ON}"
+        )
+
+
+@points(1)
+def test_gradient_descent_does_not_modify_inputs(submission, rng):
+    """gradient_descent leaves X and y unchanged."""
+    X, y = _problem(rng)
+    _, args, _ = submission.call_keep_args(
+        "gradient_descent", X, y, _stable_learning_rate(rng, X, 0.2, 0.6), 5
+    )
+    expect_unmodified(
+        "gradient_descent(X, y, learning_rate, n_epochs)",
+        {"X": X, "y": y},
+        {"X": args[0], "y": args[1]},
+    )

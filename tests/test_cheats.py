@@ -1,0 +1,156 @@
+"""Cheats get no more than the honest score of the same code.
+
+Each cheat is a cell appended to a notebook whose honest score is known: the
+released stub (0) and the solution with one function broken (a known partial
+score). Fixture notebooks are named for what should happen to them.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder.grade import grade_notebook
+from autograder.scoring import write_json_atomic
+from tests.conftest import ROOT, notebook_path
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "activations"
+BROKEN_FUNCTION = "tanh_derivative"
+BROKEN_DEFINITION = "def tanh_derivative(z):\n    return 1 - z ** 2\n"
+
+CHEATS = {
+    "cheats_patch_builtins": (
+        "import builtins\n"
+        "builtins.isinstance = lambda *a, **k: True\n"
+        "builtins.abs = lambda x: 0\n"
+        "builtins.max = lambda *a, **k: 0\n"
+        "builtins.len = lambda x: 0\n"
+    ),
+    "cheats_patch_numpy": (
+        "import numpy as np\n"
+        "np.allclose = lambda *a, **k: True\n"
+        "np.isclose = lambda a, b, *x, **k: np.ones(np.shape(a), bool)\n"
+        "np.array_equal = lambda *a, **k: True\n"
+        "np.abs = lambda x: np.zeros_like(x)\n"
+        "np.max = lambda *a, **k: 0.0\n"
+    ),
+    "cheats_patch_numpy_testing": (
+        "import numpy.testing as npt\n"
+        "npt.assert_allclose = lambda *a, **k: None\n"
+        "npt.assert_array_equal = lambda *a, **k: None\n"
+        "npt.assert_almost_equal = lambda *a, **k: None\n"
+    ),
+    "cheats_patch_grader_modules": (
+        "import sys\n"
+        "for name in ('autograder', 'autograder.scoring', 'autograder.checks.common', 'pytest'):\n"
+        "    try:\n"
+        "        module = __import__(name, fromlist=['_'])\n"
+        "        for attr in ('fail', 'expect_array', 'run_checks'):\n"
+        "            setattr(module, attr, lambda *a, **k: None)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "channel = sys.modules.get('channel')\n"
+        "if channel is not None:\n"
+        "    original = channel.pack\n"
+        "    def pack(message, _original=original):\n"
+        "        if message.get('ok') is False:\n"
+        "            message = {'ok': True, 'result': 0.0, 'score': 100, 'status': 'passed'}\n"
+        "        return _original(message)\n"
+        "    channel.pack = pack\n"
+    ),
+    "cheats_sys_exit": "import sys\nsys.exit(0)\n",
+    "cheats_os_exit": "import os\nos._exit(0)\n",
+    "cheats_reads_solution_from_disk": (
+        "import json, os\n"
+        "found = []\n"
+        "for top in ('/', '/work', %(root)r, os.path.expanduser('~')):\n"
+        "    for folder, dirs, files in os.walk(top):\n"
+        "        dirs[:] = [d for d in dirs if d not in ('proc', 'sys', 'dev')]\n"
+        "        for name in files:\n"
+        "            if name in ('%(assignment)s.ipynb', '%(assignment)s.py'):\n"
+        "                found.append(os.path.join(folder, name))\n"
+        "        if len(found) > 20:\n"
+        "            break\n"
+        "for path in found:\n"
+        "    try:\n"
+        "        if path.endswith('.ipynb'):\n"
+        "            cells = json.load(open(path))['cells']\n"
+        "            code = '\\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'code'\n"
+        "                             and 'NotImplementedError' not in ''.join(c['source']))\n"
+        "        else:\n"
+        "            code = open(path).read().replace('def _', 'def ')\n"
+        "        exec(code, globals())\n"
+        "    except Exception:\n"
+        "        pass\n"
+    ),
+    "cheats_writes_fake_results": (
+        "import json, os\n"
+        "fake = json.dumps({'score': 1000, 'max_score': 1, 'tests': []})\n"
+        "for path in (%(results)r, 'results.json', '/autograder/results/results.json',\n"
+        "             os.path.join(os.path.dirname(%(results)r), 'results.json')):\n"
+        "    try:\n"
+        "        os.makedirs(os.path.dirname(path) or '.', exist_ok=True)\n"
+        "        open(path, 'w').write(fake)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    ),
+    "cheats_kills_parent": (
+        "import os, signal\n"
+        "for pid in (os.getppid(), 1):\n"
+        "    try:\n"
+        "        os.kill(pid, signal.SIGKILL)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "try:\n"
+        "    os.kill(-1, signal.SIGKILL)\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
+}
+
+
+def _notebook(tmp_path, base: str, extra: list[str], name: str):
+    notebook = nbformat.read(notebook_path(base, ASSIGNMENT), as_version=4)
+    for source in extra:
+        notebook.cells.append(nbformat.v4.new_code_cell(source))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def partial_score(tmp_path_factory):
+    """The honest score of the solution with one function broken."""
+    path = _notebook(
+        tmp_path_factory.mktemp("honest"), "solutions", [BROKEN_DEFINITION], "fails_tanh_derivative"
+    )
+    document = grade_notebook(path, assignment=ASSIGNMENT)
+    assert 0 < document["score"] < document["max_score"]
+    return document["score"]
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_cheat_on_the_stub_scores_zero(tmp_path, name):
+    results = tmp_path / "results" / "results.json"
+    cheat = CHEATS[name] % {"root": str(ROOT), "assignment": ASSIGNMENT, "results": str(results)}
+    path = _notebook(tmp_path, "assignments", [cheat], name)
+    document = grade_notebook(path, assignment=ASSIGNMENT)
+    write_json_atomic(results, document)
+    assert document["score"] == 0
+    assert document["max_score"] > 0
+    # The results file is the grader's, whatever the notebook wrote.
+    assert '"score": 0' in results.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_cheat_on_a_partial_solution_gains_nothing(tmp_path, name, partial_score):
+    cheat = CHEATS[name] % {
+        "root": str(ROOT),
+        "assignment": ASSIGNMENT,
+        "results": str(tmp_path / "results.json"),
+    }
+    path = _notebook(tmp_path, "solutions", [BROKEN_DEFINITION, cheat], name)
+    document = grade_notebook(path, assignment=ASSIGNMENT)
+    assert document["score"] <= partial_score

@@ -8,10 +8,12 @@ submission. Results come out in Gradescope's ``results.json`` format.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,15 @@ class CheckResult:
         }
 
 
+def graded_functions(assignment: str) -> tuple[str, ...]:
+    """The student functions an assignment's checks grade (its module's ``FUNCTIONS``)."""
+    path = check_module_path(assignment)
+    spec = importlib.util.spec_from_file_location(f"_autograder_checks_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.FUNCTIONS)
+
+
 def available_assignments() -> list[str]:
     """Assignment ids that have hidden checks."""
     return sorted(
@@ -68,6 +79,20 @@ def check_module_path(assignment: str) -> Path:
     return CHECKS_DIR / f"{assignment}.py"
 
 
+def function_of(check: str, functions: list[str]) -> str | None:
+    """The student function a check ``test_<function>_<property>`` is named after.
+
+    The longest matching name wins, so ``test_sigmoid_derivative_values`` belongs
+    to ``sigmoid_derivative``, not ``sigmoid``.
+
+    Example:
+        >>> function_of("test_sigmoid_derivative_values", ["sigmoid", "sigmoid_derivative"])
+        'sigmoid_derivative'
+    """
+    matches = [f for f in functions if check.startswith(f"test_{f}_")]
+    return max(matches, key=len) if matches else None
+
+
 def _student_message(excinfo: pytest.ExceptionInfo) -> str:
     error = excinfo.value
     if isinstance(error, CheckFailure | SubmissionError):
@@ -84,8 +109,9 @@ def _student_message(excinfo: pytest.ExceptionInfo) -> str:
 class _ChecksPlugin:
     """Hands the submission to the checks and records each check's outcome."""
 
-    def __init__(self, submission: Submission) -> None:
+    def __init__(self, submission: Submission, only: Callable[[str], bool] | None = None) -> None:
         self._submission = submission
+        self._only = only
         self.results: dict[str, CheckResult] = {}
         self.order: list[str] = []
 
@@ -101,7 +127,13 @@ class _ChecksPlugin:
         digest = hashlib.sha256(request.node.name.encode()).digest()
         return np.random.default_rng([self._submission.seed, int.from_bytes(digest[:8], "little")])
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if self._only is not None:
+            kept = [item for item in items if self._only(item.name)]
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
         for item in items:
             marker = item.get_closest_marker("points")
             max_score = float(marker.args[0]) if marker else 1.0
@@ -121,12 +153,15 @@ class _ChecksPlugin:
             result.output = _student_message(call.excinfo) if call.excinfo else "This check failed."
 
 
-def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
+def run_checks(
+    assignment: str, submission: Submission, only: Callable[[str], bool] | None = None
+) -> list[CheckResult]:
     """Run every hidden check of ``assignment`` against ``submission``.
 
     Args:
         assignment: an id from :func:`available_assignments`.
         submission: how the checks reach the student's functions.
+        only: if given, run only the checks whose name it accepts.
 
     Returns:
         One :class:`CheckResult` per check, in the module's order.
@@ -138,7 +173,7 @@ def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
         True
     """
     path = check_module_path(assignment)
-    plugin = _ChecksPlugin(submission)
+    plugin = _ChecksPlugin(submission, only)
     args = [
         str(path),
         "-q",
@@ -165,7 +200,9 @@ def run_checks(assignment: str, submission: Submission) -> list[CheckResult]:
     sink = io.StringIO()
     with redirect_stdout(sink), redirect_stderr(sink):
         code = pytest.main(args, plugins=[plugin])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.order:
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or (
+        not plugin.order and only is None
+    ):
         raise RuntimeError(
             f"the checks of {assignment!r} could not run:\n{sink.getvalue()[-3000:]}"
         )

@@ -37,6 +37,20 @@ from autograder.checks.common import (
     rel_error,
 )
 
+#: The student functions these checks grade (curriculum order).
+FUNCTIONS = (
+    "sigmoid",
+    "sigmoid_derivative",
+    "tanh",
+    "tanh_derivative",
+    "relu",
+    "relu_derivative",
+    "leaky_relu",
+    "leaky_relu_derivative",
+    "softmax",
+    "layer_gradient_norms",
+)
+
 #: Largest |value| accepted where a limit is exactly 0 (sigmoid(-1e4), derivatives at
 #: +-1e4): the true values there are below 1e-4000, so anything visible is a mistake.
 ATOL_LIMIT = 1e-12

@@ -27,6 +27,9 @@ from autograder.checks.common import (
     rel_error,
 )
 
+#: The student functions these checks grade (curriculum order).
+FUNCTIONS = ("sigmoid", "init_params", "forward", "mse_loss", "backward", "train")
+
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 # ---------------------------------------------------------------------------

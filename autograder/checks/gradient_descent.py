@@ -26,6 +26,9 @@ from autograder.checks.common import (
     rel_error,
 )
 
+#: The student functions these checks grade (curriculum order).
+FUNCTIONS = ("predict", "mse_loss", "mse_gradients", "gradient_descent")
+
 # --- reference solution (never leaves the grader) ---------------------------------------
 
 

@@ -1,0 +1,297 @@
+"""Feedback pages: one self-contained HTML page per student and assignment.
+
+A page shows what the student's ``results.json`` holds and nothing else: the
+total, the grader's notes, and each check with its points and message. The
+checks' source and their expected values are never in ``results.json``, so they
+can never reach a page. Pages go where nbgrader keeps feedback
+(``feedback/<student>/<assignment>/<assignment>.html``), so ``nbgrader
+release_feedback`` can hand them out.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: Words that start the property part of a check's name, ``test_<function>_<property>``.
+_PROPERTY_WORDS = frozenset(
+    """
+    are averages columns decreases do does finite first gives handles has have honours is
+    match matches modify output raises returns rows shape shapes single sum sums takes values
+    """.split()
+)
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       background: #f6f7f9; color: #1d2330; line-height: 1.45; }
+main { max-width: 70rem; margin: 2rem auto; padding: 0 1.25rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.1rem; margin: 0 0 .5rem; }
+.who { margin: 0 0 1rem; color: #4a5468; }
+.total { font-size: 1.25rem; margin: 0 0 1.25rem; }
+.total strong { font-size: 1.6rem; }
+.notes { background: #fff8e1; border: 1px solid #f0c36d; border-radius: 6px;
+         padding: .75rem 1rem; margin: 0 0 1.25rem; }
+.notes pre, .message { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0;
+                       font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+                       font-size: .875rem; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid #d8dce3; }
+th, td { text-align: left; vertical-align: top; padding: .55rem .75rem;
+         border-bottom: 1px solid #e4e7ec; }
+th { background: #eef0f4; font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; }
+.check { font-weight: 600; display: block; }
+.raw { color: #6b7386; font-size: .8rem; }
+.points { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: .1rem .55rem; border-radius: 999px;
+         font-size: .8rem; font-weight: 600; }
+.passed { background: #dff3e4; color: #17652d; }
+.failed { background: #fbe3e3; color: #9b1c1c; }
+footer { margin: 1rem 0 2rem; color: #6b7386; font-size: .85rem; }
+"""
+
+
+def _text(value: Any) -> str:
+    """``value`` as escaped HTML text."""
+    return html.escape(value if isinstance(value, str) else str(value), quote=True)
+
+
+def _number(value: Any) -> str:
+    """A score as a student reads it: ``2`` not ``2.0``, ``1.5`` as is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
+
+def readable_name(name: str, names: Sequence[str] = ()) -> str:
+    """A check's name as a heading: ``softmax — rows sum to one``.
+
+    The function part of ``test_<function>_<property>`` is the longest run of
+    words this check shares with another check in ``names`` (the checks of one
+    function share it), without trailing property words such as ``match``;
+    a check alone falls back to the words before its first property word.
+
+    Args:
+        name: the check's name, e.g. ``"test_softmax_rows_sum_to_one"``.
+        names: the names of all checks on the same page.
+
+    Returns:
+        ``"<function> — <property in words>"``, or the name with spaces for
+        underscores where it does not have that shape.
+
+    Example:
+        >>> readable_name("test_softmax_rows_sum_to_one")
+        'softmax — rows sum to one'
+        >>> readable_name("test_mse_loss_matches_reference", ["test_mse_loss_is_finite"])
+        'mse_loss — matches reference'
+    """
+    if not name.startswith("test_") or len(name) <= len("test_"):
+        return name.replace("_", " ").strip()
+    words = name[len("test_") :].split("_")
+    shared = 0
+    for other in names:
+        if other == name or not other.startswith("test_"):
+            continue
+        other_words = other[len("test_") :].split("_")
+        common = 0
+        for mine, theirs in zip(words, other_words, strict=False):
+            if mine != theirs:
+                break
+            common += 1
+        shared = max(shared, common)
+    if shared >= len(words):
+        shared = 0
+    while shared > 1 and words[shared - 1] in _PROPERTY_WORDS:
+        shared -= 1
+    if shared == 0:
+        shared = next((i for i, word in enumerate(words) if i > 0 and word in _PROPERTY_WORDS), 1)
+    if shared >= len(words):
+        return " ".join(words)
+    return f"{'_'.join(words[:shared])} — {' '.join(words[shared:])}"
+
+
+def _check_row(test: dict[str, Any], names: Sequence[str]) -> str:
+    name = str(test.get("name", ""))
+    score = test.get("score", 0)
+    max_score = test.get("max_score", 0)
+    status = test.get("status")
+    if status not in ("passed", "failed"):
+        try:
+            status = "passed" if float(score) >= float(max_score) else "failed"
+        except (TypeError, ValueError):
+            status = "failed"
+    return (
+        "<tr>"
+        f'<td><span class="check">{_text(readable_name(name, names))}</span>'
+        f'<code class="raw">{_text(name)}</code></td>'
+        f'<td><span class="badge {status}">{status}</span></td>'
+        f'<td class="points">{_text(_number(score))} / {_text(_number(max_score))}</td>'
+        f'<td><div class="message">{_text(test.get("output", ""))}</div></td>'
+        "</tr>"
+    )
+
+
+def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> str:
+    """A self-contained HTML feedback page for one student's graded assignment.
+
+    Everything shown comes from ``results`` and is HTML-escaped (messages quote
+    what the student's code returned). The page has inline CSS, no scripts and
+    no external resources.
+
+    Args:
+        results: a Gradescope ``results.json`` document, as ``autograder grade`` writes it.
+        student: the student's id, shown in the title.
+        assignment: the assignment's id, shown in the title.
+
+    Returns:
+        The page as a string.
+
+    Raises:
+        ValueError: ``results`` is not a results document (no list of ``tests``).
+
+    Example:
+        >>> page = feedback_page(
+        ...     {"score": 2, "max_score": 2, "tests": [{"name": "test_relu_values",
+        ...      "score": 2, "max_score": 2, "status": "passed", "output": "Passed."}]},
+        ...     student="ada", assignment="activations")
+        >>> "relu — values" in page and "2 / 2" in page
+        True
+    """
+    if not isinstance(results, dict) or not isinstance(results.get("tests"), list):
+        raise ValueError("not a results.json document: it has no list of 'tests'")
+    tests = [test for test in results["tests"] if isinstance(test, dict)]
+    if len(tests) != len(results["tests"]):
+        raise ValueError("not a results.json document: an entry of 'tests' is not an object")
+    names = [str(test.get("name", "")) for test in tests]
+    score = results.get("score", sum(_as_float(t.get("score")) for t in tests))
+    max_score = results.get("max_score", sum(_as_float(t.get("max_score")) for t in tests))
+    passed = sum(1 for t in tests if t.get("status") == "passed")
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_text(assignment)} — {_text(student)}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{_text(assignment)}</h1>",
+        f'<p class="who">Feedback for <strong>{_text(student)}</strong></p>',
+        f'<p class="total"><strong>{_text(_number(score))} / {_text(_number(max_score))}</strong>'
+        f" points, {passed} of {len(tests)} checks passed</p>",
+    ]
+    notes = results.get("output")
+    if notes:
+        parts.append(
+            '<section class="notes"><h2>Notes from the grader</h2>'
+            f"<pre>{_text(notes)}</pre></section>"
+        )
+    parts += [
+        "<table>",
+        "<thead><tr><th>Check</th><th>Result</th><th>Points</th><th>Message</th></tr></thead>",
+        "<tbody>",
+        *(_check_row(test, names) for test in tests),
+        "</tbody>",
+        "</table>",
+    ]
+    footer = []
+    if "execution_time" in results:
+        footer.append(f"graded in {_text(_number(results['execution_time']))} s")
+    extra = results.get("extra_data")
+    if isinstance(extra, dict):
+        if "sandbox" in extra:
+            footer.append(f"sandbox: {_text(extra['sandbox'])}")
+        if "seed" in extra:
+            footer.append(f"seed {_text(extra['seed'])}")
+    if footer:
+        parts.append(f"<footer>{' · '.join(footer)}</footer>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_feedback(
+    course: Path, *, assignment: str | None = None, student: str | None = None
+) -> list[Path]:
+    """Write a feedback page for each graded submission of the course.
+
+    Reads ``autograded/<student>/<assignment>/results.json`` and writes
+    ``feedback/<student>/<assignment>/<assignment>.html`` (nbgrader's layout),
+    each through a temporary file and a rename. A results file that cannot be
+    read is reported on stderr and skipped; the others are still written.
+
+    Args:
+        course: the course directory (the one holding ``autograded/``).
+        assignment: only this assignment; all when ``None``.
+        student: only this student; all when ``None``.
+
+    Returns:
+        The pages written, sorted by student then assignment.
+
+    Example:
+        >>> write_feedback(Path("."), assignment="backprop")  # doctest: +SKIP
+        [PosixPath('feedback/ada/backprop/backprop.html'), ...]
+    """
+    course = Path(course)
+    written: list[Path] = []
+    for results_path in sorted((course / "autograded").glob("*/*/results.json")):
+        assignment_dir = results_path.parent
+        student_id, assignment_id = assignment_dir.parent.name, assignment_dir.name
+        if student_id.startswith(".") or assignment_id.startswith("."):
+            continue
+        if (student is not None and student_id != student) or (
+            assignment is not None and assignment_id != assignment
+        ):
+            continue
+        try:
+            results = json.loads(results_path.read_text(encoding="utf-8"))
+            page = feedback_page(results, student=student_id, assignment=assignment_id)
+        except (OSError, ValueError) as error:
+            print(f"feedback: skipped {results_path}: {error}", file=sys.stderr)
+            continue
+        target = course / "feedback" / student_id / assignment_id / f"{assignment_id}.html"
+        try:
+            _write_text_atomic(target, page)
+        except OSError as error:
+            print(f"feedback: could not write {target}: {error}", file=sys.stderr)
+            continue
+        written.append(target)
+    return written
+
+
+def main(*, course: str, assignment: str | None, student: str | None) -> int:
+    """``autograder feedback``: write the feedback pages and say how many and where."""
+    written = write_feedback(Path(course), assignment=assignment, student=student)
+    where = Path(course) / "feedback"
+    print(f"wrote {len(written)} feedback page{'s' if len(written) != 1 else ''} under {where}")
+    return 0

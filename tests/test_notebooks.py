@@ -11,9 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.scoring import function_of, graded_functions, run_checks
+from autograder.submission import LocalSubmission
 from tests.conftest import ASSIGNMENTS, ROOT, notebook_path
 
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
 
 
 def _comparable(path: Path) -> list[tuple]:
@@ -97,5 +100,33 @@ def test_source_notebook_is_a_lesson(assignment):
     for cell in solutions:
         assert '"""' in cell.source, f"docstring in {cell.metadata['nbgrader']['grade_id']}"
     for cell in tests:
-        assert cell.source.lstrip().startswith('"""'), "visible tests start with a docstring"
+        visible = HIDDEN_REGION.sub("", cell.source)
+        assert visible.lstrip().startswith('"""'), "visible tests start with a docstring"
     assert "import tensorflow" not in code and "from tensorflow" not in code
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grade_cells_carry_the_points_of_their_checks(assignment):
+    """Each function's visible test cell is worth its hidden checks, which it runs in-kernel.
+
+    That is what lets batch grading put each check's points on the matching grade
+    cell of nbgrader's gradebook, and ``nbgrader autograde`` give the same points.
+    """
+    functions = graded_functions(assignment)
+    totals: dict[str, float] = {}
+    for result in run_checks(assignment, LocalSubmission({})):
+        function = function_of(result.name, list(functions))
+        assert function is not None, f"{result.name} is not named after a graded function"
+        totals[function] = totals.get(function, 0.0) + result.max_score
+    notebook = nbformat.read(notebook_path("source", assignment), as_version=4)
+    cells = {
+        c.metadata["nbgrader"]["grade_id"]: c
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert set(cells) == {f"test_{f}" for f in functions}
+    for function, total in totals.items():
+        cell = cells[f"test_{function}"]
+        assert float(cell.metadata["nbgrader"]["points"]) == total
+        hidden = HIDDEN_REGION.search(cell.source)
+        assert hidden and f'publish_points("{assignment}", "{function}", globals())' in hidden.group()

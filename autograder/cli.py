@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from autograder.sandbox import Limits
@@ -12,10 +13,25 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    grade = commands.add_parser("grade", help="grade one notebook in the sandbox")
-    grade.add_argument("notebook", help="the submitted .ipynb file")
+    grade = commands.add_parser(
+        "grade",
+        help="grade one notebook, or every submission of an nbgrader submitted/ folder",
+    )
+    grade.add_argument(
+        "notebook",
+        help="a submitted .ipynb file, or a submitted/ folder (<student>/<assignment>/*.ipynb)",
+    )
     grade.add_argument("--assignment", help="assignment id (default: from metadata or file name)")
-    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument(
+        "--results", default="results.json", help="where to write results.json (one notebook)"
+    )
+    grade.add_argument("--student", help="only this student's submissions (folder)")
+    grade.add_argument(
+        "--jobs", type=int, help="submissions graded at once (folder; default: CPU cores)"
+    )
+    grade.add_argument(
+        "--no-gradebook", action="store_true", help="do not write nbgrader's gradebook (folder)"
+    )
     grade.add_argument("--executed", help="also write the notebook with its outputs here")
     grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
     grade.add_argument(
@@ -51,6 +67,17 @@ def main(argv: list[str] | None = None) -> int:
             notebook_timeout=args.notebook_timeout,
             memory_bytes=int(args.memory_gb * 1024**3),
         )
+        if os.path.isdir(args.notebook):
+            from autograder import batch
+
+            return batch.main(
+                submitted=args.notebook,
+                assignment=args.assignment,
+                student=args.student,
+                jobs=args.jobs,
+                limits=limits,
+                gradebook=not args.no_gradebook,
+            )
         try:
             return grade.main(
                 notebook=args.notebook,

@@ -33,6 +33,15 @@ class _BrokenSubmission(Submission):
         return [self.reason]
 
 
+def grade_unrunnable(assignment: str, reason: str, seed: int = 0) -> dict[str, Any]:
+    """The results of a submission that cannot run: every check fails with ``reason``."""
+    submission = _BrokenSubmission(reason, seed)
+    results = run_checks(assignment, submission)
+    document = gradescope_results(results, execution_time=0.0, notes=submission.notes())
+    document["extra_data"] = {"assignment": assignment, "seed": seed}
+    return document
+
+
 def infer_assignment(path: Path, metadata_assignment: str | None) -> str:
     """The assignment id: from the notebook's metadata, else from its file name.
 

@@ -11,9 +11,12 @@ PostgreSQL, through ``c.CourseDirectory.db_url`` in ``nbgrader_config.py``).
 from __future__ import annotations
 
 import datetime
+import fcntl
+import os
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import LateSubmissionPlugin
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -29,6 +32,13 @@ from autograder.scoring import function_of
 
 #: Attempts at a write that another grader holds a lock against (sqlite).
 WRITE_ATTEMPTS = 20
+
+
+def _tools_on_path() -> None:
+    """nbgrader runs ``alembic`` and ``nbgrader`` from PATH: put this Python's tools there."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def course_config(course: Path) -> Config:
@@ -52,6 +62,7 @@ class CourseGradebook:
 
     @classmethod
     def of(cls, course: str | Path) -> CourseGradebook:
+        _tools_on_path()
         course = Path(course).resolve()
         config = course_config(course)
         coursedir = CourseDirectory(config=config)
@@ -66,8 +77,17 @@ class CourseGradebook:
         """Add the assignment with its notebooks and grade cells when the gradebook lacks it.
 
         nbgrader records them on ``nbgrader generate_assignment``, which this runs
-        once for a missing assignment.
+        once for a missing assignment. Graders on this machine take turns here (a
+        lock file in the course), so two of them never create the database at once.
         """
+        with open(self.course / ".autograder.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._ensure_assignment(assignment)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _ensure_assignment(self, assignment: str) -> None:
         with Gradebook(self.db_url, self.course_id) as gb:
             try:
                 if gb.find_assignment(assignment).notebooks:
@@ -108,7 +128,9 @@ class CourseGradebook:
         raise AssertionError("unreachable")
 
     def _record(self, student, assignment, results, timestamp) -> dict[str, float]:
-        with Gradebook(self.db_url, self.course_id) as gb:
+        with warnings.catch_warnings(), Gradebook(self.db_url, self.course_id) as gb:
+            # nbgrader's own session handling warns on every new submission; harmless.
+            warnings.simplefilter("ignore", SAWarning)
             gb.update_or_create_student(student)
             kwargs = {"timestamp": timestamp} if timestamp is not None else {}
             submission = gb.update_or_create_submission(assignment, student, **kwargs)

@@ -42,7 +42,9 @@ def points_for(assignment: str, function: str, namespace: dict) -> float:
     """
     functions = graded_functions(assignment)
     if function not in functions:
-        raise ValueError(f"{function!r} is not graded in {assignment!r}; expected one of {functions}")
+        raise ValueError(
+            f"{function!r} is not graded in {assignment!r}; expected one of {functions}"
+        )
     submission = LocalSubmission(namespace, seed=secrets.randbits(32))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")

@@ -11,10 +11,13 @@ limits, and every result says so loudly.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +30,9 @@ PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 CHILD_DIR_INSIDE = "/opt/autograder-child"
 #: The submission's working folder inside the sandbox.
 WORK_DIR_INSIDE = "/submission"
+
+#: prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 NO_SANDBOX_WARNING = (
     "WARNING: bubblewrap is not available on this grader, so this notebook ran in a "
@@ -176,8 +182,18 @@ def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str]
     return argv, WORK_DIR_INSIDE, CHILD_DIR_INSIDE
 
 
+def die_with_parent() -> None:
+    """Runs in a forked child before exec: have the kernel kill it when its parent dies."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 def _apply_limits(limits: Limits) -> None:
     """Runs in the forked child before exec: resource limits inherited by everything below."""
+    die_with_parent()
     for which, value in (
         (resource.RLIMIT_DATA, limits.memory_bytes),
         (resource.RLIMIT_FSIZE, limits.file_bytes),

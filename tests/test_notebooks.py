@@ -129,4 +129,6 @@ def test_grade_cells_carry_the_points_of_their_checks(assignment):
         cell = cells[f"test_{function}"]
         assert float(cell.metadata["nbgrader"]["points"]) == total
         hidden = HIDDEN_REGION.search(cell.source)
-        assert hidden and f'publish_points("{assignment}", "{function}", globals())' in hidden.group()
+        assert (
+            hidden and f'publish_points("{assignment}", "{function}", globals())' in hidden.group()
+        )

@@ -1,0 +1,269 @@
+"""Grading a class: parallel batch, gradebook, resume after a kill, concurrent graders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.batch import Batch, find_jobs
+from autograder.gradebook import CourseGradebook
+from autograder.sandbox import Limits
+from tests.conftest import ROOT, notebook_path
+
+pytestmark = pytest.mark.slow
+
+LIMITS = Limits(cell_timeout=3, notebook_timeout=120, call_timeout=10)
+CLI_LIMITS = ["--cell-timeout", "3", "--notebook-timeout", "120"]
+
+
+def _with_cell(base: Path, source: str, position: int = 1) -> dict:
+    notebook = nbformat.read(base, as_version=4)
+    notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def make_course(root: Path, extra_config: str = "") -> Path:
+    """A scratch nbgrader course with the kit's source notebooks and a small class."""
+    course = root / "course"
+    course.mkdir()
+    shutil.copytree(ROOT / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        (ROOT / "nbgrader_config.py").read_text() + extra_config
+    )
+    solution = notebook_path("solutions", "activations")
+    stub = notebook_path("assignments", "activations")
+    submissions = {
+        ("alice", "activations"): solution.read_bytes(),
+        ("bob", "activations"): stub.read_bytes(),
+        ("carol", "activations"): b'{"cells": [',
+        ("dave", "activations"): nbformat.writes(_with_cell(solution, "while True:\n    pass")),
+        ("erin", "activations"): nbformat.writes(
+            _with_cell(stub, "import numpy as np\nnp.allclose = lambda *a, **k: True", 2)
+        ),
+        ("frank", "activations"): None,
+        ("alice", "backprop"): notebook_path("solutions", "backprop").read_bytes(),
+        ("bob", "backprop"): notebook_path("assignments", "backprop").read_bytes(),
+    }
+    for (student, assignment), content in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        if content is not None:
+            data = content if isinstance(content, bytes) else content.encode()
+            (folder / f"{assignment}.ipynb").write_bytes(data)
+        (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
+    return course
+
+
+EXPECTED = {
+    ("alice", "activations"): 30,
+    ("bob", "activations"): 0,
+    ("carol", "activations"): 0,
+    ("dave", "activations"): 30,
+    ("erin", "activations"): 0,
+    ("frank", "activations"): 0,
+    ("alice", "backprop"): 29,
+    ("bob", "backprop"): 0,
+}
+
+
+def gradebook_dump(course: Path) -> dict:
+    """Every grade cell's auto score, by (student, assignment, cell)."""
+    book = CourseGradebook.of(course)
+    dump = {}
+    with Gradebook(book.db_url, book.course_id) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        key = (submission.student.id, assignment.name, grade.cell.name)
+                        dump[key] = grade.auto_score
+    return dump
+
+
+def scores_by_submission(dump: dict) -> dict:
+    totals: dict = {}
+    for (student, assignment, _), score in dump.items():
+        totals[(student, assignment)] = totals.get((student, assignment), 0) + (score or 0)
+    return totals
+
+
+def run_cli(course: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course / "submitted"), *args],
+        capture_output=True, text=True, timeout=600, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory) -> Path:
+    """The class graded once, uninterrupted, through the command line."""
+    course = make_course(tmp_path_factory.mktemp("batch"))
+    process = run_cli(course, "--jobs", "2", *CLI_LIMITS)
+    assert process.returncode == 0, process.stdout + process.stderr
+    return course
+
+
+def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
+    for (student, assignment), score in EXPECTED.items():
+        folder = graded_course / "autograded" / student / assignment
+        results = json.loads((folder / "results.json").read_text())
+        assert results["score"] == score, (student, assignment, results.get("output"))
+        if student in ("alice", "bob", "dave", "erin"):
+            executed = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
+            assert any(cell.get("outputs") for cell in executed.cells)
+    frank = json.loads((graded_course / "autograded/frank/activations/results.json").read_text())
+    assert "No notebook named activations.ipynb was submitted" in frank["output"]
+    carol = json.loads((graded_course / "autograded/carol/activations/results.json").read_text())
+    assert "not valid JSON" in carol["output"]
+    dave = json.loads((graded_course / "autograded/dave/activations/results.json").read_text())
+    assert "did not finish within 3 s" in dave["output"]
+
+
+def test_scores_land_in_nbgraders_gradebook(graded_course):
+    assert scores_by_submission(gradebook_dump(graded_course)) == EXPECTED
+
+
+def test_nbgrader_export_gives_the_grade_csv(graded_course):
+    subprocess.run(
+        [str(Path(sys.executable).with_name("nbgrader")), "export", "--log-level=ERROR"],
+        cwd=graded_course, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    rows = (graded_course / "grades.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    records = [dict(zip(header, row.split(","), strict=True)) for row in rows[1:]]
+    exported = {(r["student_id"], r["assignment"]): float(r["score"]) for r in records}
+    # nbgrader lists every student for every assignment; no submission scores 0.
+    assert exported == {key: float(EXPECTED.get(key, 0)) for key in exported}
+    assert set(exported) >= set(EXPECTED)
+    assert all(r["timestamp"].startswith("2026-11-20 12:00:00") for r in records if r["timestamp"])
+
+
+def test_output_has_progress_and_summary(graded_course):
+    process = run_cli(graded_course, "--jobs", "2", *CLI_LIMITS)
+    assert process.returncode == 0
+    assert "done 8 · failed 0 · remaining 0" in process.stdout
+    assert "Batch grading" in process.stdout
+    assert process.stdout.count("unchanged") == len(EXPECTED)
+
+
+def test_regrading_is_idempotent(graded_course):
+    before = gradebook_dump(graded_course)
+    results_before = {
+        p: p.read_text() for p in (graded_course / "autograded").rglob("results.json")
+    }
+    outcomes = Batch(graded_course, jobs=2, limits=LIMITS).run(
+        find_jobs(graded_course / "submitted")
+    )
+    assert {o.status for o in outcomes} == {"unchanged"}
+    assert gradebook_dump(graded_course) == before
+    assert {p: p.read_text() for p in results_before} == results_before
+
+
+def test_a_changed_submission_is_regraded_and_manual_overrides_survive(tmp_path):
+    course = make_course(tmp_path)
+    batch = Batch(course, jobs=2, limits=LIMITS)
+    batch.run(find_jobs(course / "submitted", student="bob", assignment="activations"))
+    book = CourseGradebook.of(course)
+    with Gradebook(book.db_url, book.course_id) as gb:
+        grade = gb.find_grade("test_softmax", "activations", "activations", "bob")
+        grade.manual_score = 5.0
+        gb.db.commit()
+    solution = notebook_path("solutions", "activations").read_bytes()
+    (course / "submitted/bob/activations/activations.ipynb").write_bytes(solution)
+    outcomes = batch.run(find_jobs(course / "submitted", student="bob", assignment="activations"))
+    assert [o.status for o in outcomes] == ["graded"]
+    with Gradebook(book.db_url, book.course_id) as gb:
+        grade = gb.find_grade("test_softmax", "activations", "activations", "bob")
+        assert grade.auto_score == 7.0 and grade.manual_score == 5.0
+        assert grade.needs_manual_grade
+
+
+def test_a_killed_batch_resumes_and_gives_the_same_gradebook(tmp_path, graded_course):
+    course = make_course(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--jobs", "1",
+         *CLI_LIMITS],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list((course / "autograded").rglob("results.json")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list((course / "autograded").rglob("results.json")))
+    assert 1 <= done_before < len(EXPECTED)
+    resumed = run_cli(course, "--jobs", "2", *CLI_LIMITS)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.stdout.count("unchanged") >= done_before
+    assert gradebook_dump(course) == gradebook_dump(graded_course)
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path):
+    course = make_course(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--jobs", "1",
+         *CLI_LIMITS],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list((course / "autograded").rglob("results.json")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "run again to resume" in output
+    assert run_cli(course, "--jobs", "2", *CLI_LIMITS).returncode == 0
+    assert scores_by_submission(gradebook_dump(course)) == EXPECTED
+
+
+def test_two_instructors_grading_different_assignments_at_once_lose_no_grade(tmp_path):
+    course = make_course(tmp_path)
+    first, second = (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "autograder",
+                "grade",
+                str(course / "submitted"),
+                "--assignment",
+                assignment,
+                "--jobs",
+                "1",
+                *CLI_LIMITS,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for assignment in ("activations", "backprop")
+    )
+    assert first.wait(timeout=600) == 0, first.stderr.read()
+    assert second.wait(timeout=600) == 0, second.stderr.read()
+    assert scores_by_submission(gradebook_dump(course)) == EXPECTED
+
+
+def test_late_submissions_follow_nbgraders_rules(tmp_path):
+    course = make_course(tmp_path, '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    book = CourseGradebook.of(course)
+    book.ensure_assignment("backprop")
+    with Gradebook(book.db_url, book.course_id) as gb:
+        gb.update_or_create_assignment("backprop", duedate="2026-11-19 12:00:00 UTC")
+    Batch(course, jobs=2, limits=LIMITS).run(find_jobs(course / "submitted", assignment="backprop"))
+    with Gradebook(book.db_url, book.course_id) as gb:
+        submission = gb.find_submission("backprop", "alice")
+        assert submission.total_seconds_late == 24 * 3600
+        notebook = gb.find_submission_notebook("backprop", "backprop", "alice")
+        assert notebook.score == 29 and notebook.late_submission_penalty == 29

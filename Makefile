@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
 
-.PHONY: install sandbox notebooks demo test lint benchmark clean
+.PHONY: install sandbox postgres notebooks demo test lint benchmark clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,16 @@ sandbox:
 		echo "********************************************************************"; \
 	fi
 
+# PostgreSQL, for the test of two graders sharing a PostgreSQL gradebook (skipped without it).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (for the gradebook tests) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "PostgreSQL is not installed: its gradebook test will be skipped (sqlite is tested)."; \
+	fi
+
 # Regenerate the released and solution notebooks from source/ with nbgrader.
 notebooks: install
 	@for id in $(ASSIGNMENTS); do \
@@ -39,7 +49,7 @@ notebooks: install
 demo: install sandbox notebooks
 	autograder demo
 
-test: install sandbox
+test: install sandbox postgres
 	python -m pytest
 
 lint: install

@@ -50,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
         help="memory limit of the notebook's process, in GiB",
     )
 
+    feedback = commands.add_parser(
+        "feedback", help="write a feedback page per student from autograded/ results"
+    )
+    feedback.add_argument("--course", default=".", help="the course directory (default: .)")
+    feedback.add_argument("--assignment", help="only this assignment")
+    feedback.add_argument("--student", help="only this student")
+
+    bundle = commands.add_parser(
+        "gradescope", help="build a Gradescope autograder bundle (.zip) for one assignment"
+    )
+    bundle.add_argument("assignment", help="assignment id")
+    bundle.add_argument("--output", default=".", help="a .zip path or a folder (default: .)")
+
     demo = commands.add_parser(
         "demo", help="grade every solution and released notebook of the course and print a table"
     )
@@ -87,6 +100,18 @@ def main(argv: list[str] | None = None) -> int:
                 limits=limits,
                 executed=args.executed,
             )
+        except ValueError as error:
+            print(f"autograder: {error}", file=sys.stderr)
+            return 2
+    if args.command == "feedback":
+        from autograder import feedback
+
+        return feedback.main(course=args.course, assignment=args.assignment, student=args.student)
+    if args.command == "gradescope":
+        from autograder import gradescope
+
+        try:
+            return gradescope.main(assignment=args.assignment, output=args.output)
         except ValueError as error:
             print(f"autograder: {error}", file=sys.stderr)
             return 2

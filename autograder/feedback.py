@@ -19,13 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-#: Words that start the property part of a check's name, ``test_<function>_<property>``.
-_PROPERTY_WORDS = frozenset(
-    """
-    are averages columns decreases do does finite first gives handles has have honours is
-    match matches modify output raises returns rows shape shapes single sum sums takes values
-    """.split()
-)
+from autograder.scoring import function_of, graded_functions
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -68,54 +62,38 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def readable_name(name: str, names: Sequence[str] = ()) -> str:
+def _functions_of(assignment: str) -> tuple[str, ...]:
+    """The functions an assignment grades, or none for an assignment without checks."""
+    try:
+        return graded_functions(assignment)
+    except ValueError:
+        return ()
+
+
+def readable_name(name: str, functions: Sequence[str] = ()) -> str:
     """A check's name as a heading: ``softmax — rows sum to one``.
 
-    The function part of ``test_<function>_<property>`` is the longest run of
-    words this check shares with another check in ``names`` (the checks of one
-    function share it), without trailing property words such as ``match``;
-    a check alone falls back to the words before its first property word.
-
     Args:
-        name: the check's name, e.g. ``"test_softmax_rows_sum_to_one"``.
-        names: the names of all checks on the same page.
+        name: the check's name, ``test_<function>_<property>``.
+        functions: the functions the assignment grades (its checks' ``FUNCTIONS``).
 
     Returns:
         ``"<function> — <property in words>"``, or the name with spaces for
-        underscores where it does not have that shape.
+        underscores where it names none of ``functions``.
 
     Example:
-        >>> readable_name("test_softmax_rows_sum_to_one")
+        >>> readable_name("test_softmax_rows_sum_to_one", ["softmax"])
         'softmax — rows sum to one'
-        >>> readable_name("test_mse_loss_matches_reference", ["test_mse_loss_is_finite"])
-        'mse_loss — matches reference'
+        >>> readable_name("test_sigmoid_derivative_values", ["sigmoid", "sigmoid_derivative"])
+        'sigmoid_derivative — values'
     """
-    if not name.startswith("test_") or len(name) <= len("test_"):
-        return name.replace("_", " ").strip()
-    words = name[len("test_") :].split("_")
-    shared = 0
-    for other in names:
-        if other == name or not other.startswith("test_"):
-            continue
-        other_words = other[len("test_") :].split("_")
-        common = 0
-        for mine, theirs in zip(words, other_words, strict=False):
-            if mine != theirs:
-                break
-            common += 1
-        shared = max(shared, common)
-    if shared >= len(words):
-        shared = 0
-    while shared > 1 and words[shared - 1] in _PROPERTY_WORDS:
-        shared -= 1
-    if shared == 0:
-        shared = next((i for i, word in enumerate(words) if i > 0 and word in _PROPERTY_WORDS), 1)
-    if shared >= len(words):
-        return " ".join(words)
-    return f"{'_'.join(words[:shared])} — {' '.join(words[shared:])}"
+    function = function_of(name, list(functions))
+    if function is None:
+        return name.removeprefix("test_").replace("_", " ").strip()
+    return f"{function} — {name[len(f'test_{function}_') :].replace('_', ' ')}"
 
 
-def _check_row(test: dict[str, Any], names: Sequence[str]) -> str:
+def _check_row(test: dict[str, Any], functions: Sequence[str]) -> str:
     name = str(test.get("name", ""))
     score = test.get("score", 0)
     max_score = test.get("max_score", 0)
@@ -127,7 +105,7 @@ def _check_row(test: dict[str, Any], names: Sequence[str]) -> str:
             status = "failed"
     return (
         "<tr>"
-        f'<td><span class="check">{_text(readable_name(name, names))}</span>'
+        f'<td><span class="check">{_text(readable_name(name, functions))}</span>'
         f'<code class="raw">{_text(name)}</code></td>'
         f'<td><span class="badge {status}">{status}</span></td>'
         f'<td class="points">{_text(_number(score))} / {_text(_number(max_score))}</td>'
@@ -167,7 +145,7 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
     tests = [test for test in results["tests"] if isinstance(test, dict)]
     if len(tests) != len(results["tests"]):
         raise ValueError("not a results.json document: an entry of 'tests' is not an object")
-    names = [str(test.get("name", "")) for test in tests]
+    functions = _functions_of(assignment)
     score = results.get("score", sum(_as_float(t.get("score")) for t in tests))
     max_score = results.get("max_score", sum(_as_float(t.get("max_score")) for t in tests))
     passed = sum(1 for t in tests if t.get("status") == "passed")
@@ -198,7 +176,7 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
         "<table>",
         "<thead><tr><th>Check</th><th>Result</th><th>Points</th><th>Message</th></tr></thead>",
         "<tbody>",
-        *(_check_row(test, names) for test in tests),
+        *(_check_row(test, functions) for test in tests),
         "</tbody>",
         "</table>",
     ]

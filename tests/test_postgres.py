@@ -89,9 +89,22 @@ def test_two_graders_on_postgresql_lose_no_grade(tmp_path, postgres_url):
     course = make_course(tmp_path, f"\nc.CourseDirectory.db_url = {postgres_url!r}\n")
     graders = [
         subprocess.Popen(
-            [sys.executable, "-m", "autograder", "grade", str(course / "submitted"),
-             "--assignment", assignment, "--jobs", "1", *CLI_LIMITS],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "autograder",
+                "grade",
+                str(course / "submitted"),
+                "--assignment",
+                assignment,
+                "--jobs",
+                "1",
+                *CLI_LIMITS,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )  # fmt: skip
         for assignment in ("activations", "backprop")
     ]

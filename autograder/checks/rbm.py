@@ -84,6 +84,12 @@ N_CALLS = 200
 Z_MAX = 6.0
 #: Smallest standard error used: only a deterministic (and wrong) entry gets near it.
 SE_FLOOR = 1e-12
+#: Slack, in single-row events, added to the ``Z_MAX`` standard errors. A visible unit
+#: that is almost always off turns on a handful of times in all the calls, a count
+#: whose Poisson tails are heavier than the normal's; one such event moves the mean
+#: update by ``learning_rate / (N_CALLS * N)``. Four of them are a tenth of a standard
+#: error of a typical entry, so the slack costs the checks nothing.
+EVENT_SLACK = 4
 #: Relative error allowed between two updates that differ only in the learning rate:
 #: ``new - old`` loses the digits of ``old`` (around 1e-16 / 1e-3 relative), nothing more.
 RTOL_UPDATE = 1e-6
@@ -259,7 +265,9 @@ def _call_cd(submission, call: str, v0, W, b_v, b_h, learning_rate, **kwargs):
     for name, value, reference in zip(names, result, (W, b_v, b_h), strict=True):
         part = f"{call}[{names.index(name)}] (the new {name})"
         arrays.append(expect_shape(part, value, reference.shape, hint=_CD_HINT))
-        expect_finite(part, arrays[-1], hint="Start from moderate weights; look for a division by zero.")
+        expect_finite(
+            part, arrays[-1], hint="Start from moderate weights; look for a division by zero."
+        )
     return tuple(arrays)
 
 
@@ -328,7 +336,9 @@ def _call_sample(submission, p: np.ndarray, seed: int) -> np.ndarray:
         )
     sample = expect_shape(call, got, p.shape, hint=_SAMPLE_HINT)
     if not np.all((sample == 0.0) | (sample == 1.0)):
-        fail(f"`{call}` returned values other than 0 and 1; expected a binary sample. {_SAMPLE_HINT}")
+        fail(
+            f"`{call}` returned values other than 0 and 1; expected a binary sample. {_SAMPLE_HINT}"
+        )
     return sample
 
 
@@ -506,5 +516,347 @@ def test_contrastive_divergence_does_not_modify_inputs(submission, rng):
     )
     names = ("v0", "W", "b_v", "b_h")
     expect_unmodified(
-        call, dict(zip(names, (v0, W, b_v, b_h), strict=True)), dict(zip(names, args_after, strict=False))
+        call,
+        dict(zip(names, (v0, W, b_v, b_h), strict=True)),
+        dict(zip(names, args_after, strict=False)),
     )
+
+
+@points(1)
+def test_contrastive_divergence_uses_the_given_rng(submission, rng):
+    """contrastive_divergence samples from its rng: same seed, same result; other seed, other result."""
+    v0, W, b_v, b_h = _cd_problem(rng)
+    seed = int(rng.integers(2**31))
+    call = "contrastive_divergence(v0, W, b_v, b_h, 0.1, k=1, rng=np.random.default_rng(seed))"
+    first = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed))
+    again = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed))
+    other = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed + 1))
+    if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
+        fail(
+            f"Two calls `{call}` with the same seed returned different parameters; expected "
+            "the same. Make every random draw from the `rng` argument (pass it on to "
+            "sample_bernoulli), not from np.random's global functions."
+        )
+    if all(np.array_equal(a, b) for a, b in zip(first, other, strict=True)):
+        fail(
+            f"`{call}` returned the same parameters for two different seeds; expected a random "
+            "update. CD runs a Gibbs chain: sample h_0 ~ p(h | v_0) with sample_bernoulli "
+            "before computing the reconstruction, rather than passing probabilities on."
+        )
+
+
+@points(1)
+def test_contrastive_divergence_scales_with_learning_rate(submission, rng):
+    """The change new - old of every parameter is proportional to learning_rate."""
+    v0, W, b_v, b_h = _cd_problem(rng)
+    seed = int(rng.integers(2**31))
+    rate = float(rng.uniform(0.02, 0.1))
+    factor = float(rng.uniform(2.0, 5.0))
+    old = (W, b_v, b_h)
+    call = "contrastive_divergence(v0, W, b_v, b_h, {:.3g}, k=1, rng=np.random.default_rng(seed))"
+    small = _call_cd(submission, call.format(rate), v0, W, b_v, b_h, rate, k=1, rng=Generator(seed))
+    large = _call_cd(
+        submission,
+        call.format(rate * factor),
+        v0,
+        W,
+        b_v,
+        b_h,
+        rate * factor,
+        k=1,
+        rng=Generator(seed),
+    )
+    for index, name in enumerate(("W", "b_v", "b_h")):
+        expect_array(
+            f"{call.format(rate * factor)}: the change of {name}, compared with {factor:.3g} times "
+            f"its change for learning_rate={rate:.3g} with the same seed",
+            large[index] - old[index],
+            factor * (small[index] - old[index]),
+            rtol=RTOL_UPDATE,
+            hint="Multiply every gradient (dW, db_v and db_h) by learning_rate: "
+            "W + learning_rate * dW, and the same for both biases.",
+        )
+
+
+# ---------------------------------------------------------------------------
+# contrastive_divergence: the expected update on a tiny RBM
+# ---------------------------------------------------------------------------
+
+
+def _tiny_cd_problem(rng: np.random.Generator):
+    """A 4-visible, 3-hidden RBM and a batch of 24 to 32 binary rows.
+
+    Of 8 random candidates it keeps the one whose Gibbs chain is still moving after
+    one step, measured by how far the expected CD-1 and CD-3 updates are apart (in
+    standard errors of a mean over ``N_CALLS`` calls): on such an RBM the statistics
+    of the chain's end matter, so a wrong one shows.
+    """
+    best, best_score = None, -1.0
+    for _ in range(8):
+        n = int(rng.integers(24, 33))
+        W, b_v, b_h = _rbm(rng, 4, 3, scale=2.0)
+        v0 = _binary(rng, (n, 4))
+        spread = np.maximum(_cd_spread(v0, W, b_v, b_h, 3), SE_FLOOR)
+        one = [_cd_expectation(v0, W, b_v, b_h, 1, variant) for variant in CD_VARIANTS]
+        three = [_cd_expectation(v0, W, b_v, b_h, 3, variant) for variant in CD_VARIANTS]
+        score = min(float(np.max(np.abs(a - b) / spread)) for a in one for b in three)
+        if score > best_score:
+            best, best_score = (v0, W, b_v, b_h), score
+    return best
+
+
+def _distance(mean, standard_error, expected, slack: float) -> float:
+    """Largest |mean - expected| over the entries, less ``slack``, in standard errors."""
+    return float(np.max((np.abs(mean - expected) - slack) / standard_error))
+
+
+def _worst_parameter(mean, standard_error, expected, n_visible, n_hidden) -> str:
+    index = int(np.argmax(np.abs(mean - expected) / standard_error))
+    if index < n_visible * n_hidden:
+        return "W"
+    return "b_v" if index < n_visible * n_hidden + n_visible else "b_h"
+
+
+def _check_expected_update(submission, rng, k: int) -> None:
+    v0, W, b_v, b_h = _tiny_cd_problem(rng)
+    n, (n_visible, n_hidden) = v0.shape[0], W.shape
+    rate = float(rng.uniform(0.05, 0.5))
+    base = int(rng.integers(2**31 - N_CALLS))
+    call = f"contrastive_divergence(v0, W, b_v, b_h, {rate:.3g}, k={k}, rng=np.random.default_rng(seed))"
+    what = f"{call} for {_shapes_note(v0=v0, W=W)}"
+    updates = np.array(
+        [
+            _update(
+                _call_cd(submission, what, v0, W, b_v, b_h, rate, k=k, rng=Generator(base + i)),
+                (W, b_v, b_h),
+            )
+            for i in range(N_CALLS)
+        ]
+    )
+    mean = updates.mean(axis=0)
+    standard_error = np.maximum(updates.std(axis=0, ddof=1) / np.sqrt(N_CALLS), SE_FLOOR)
+    slack = EVENT_SLACK * rate / (N_CALLS * n)
+    accepted = {
+        variant: rate * _cd_expectation(v0, W, b_v, b_h, k, variant) for variant in CD_VARIANTS
+    }
+    distances = {
+        variant: _distance(mean, standard_error, e, slack) for variant, e in accepted.items()
+    }
+    closest = min(distances, key=distances.get)
+    if distances[closest] <= Z_MAX:
+        return
+    mistakes = [
+        (
+            [-e for e in accepted.values()],
+            "The update has the opposite sign: CD is gradient ascent on the log-likelihood, "
+            "W + learning_rate * (v0.T @ ph0 - vk.T @ phk) / N (positive minus negative "
+            "statistics), and the same for the biases.",
+        ),
+        (
+            [n * e for e in accepted.values()],
+            f"The update is N = {n} times too large: average the statistics over the batch "
+            "(divide by N, or use a mean over the rows), do not sum them.",
+        ),
+        (
+            [rate * _cd_expectation(v0, W, b_v, b_h, k, "data_hidden")],
+            "The negative statistics use the hidden probabilities of the data, p(h | v0); "
+            "they use those of the chain's end: phk = hidden_probabilities(vk, W, b_h).",
+        ),
+        (
+            [rate * _cd_expectation(v0, W, b_v, b_h, k, "generating_hidden")],
+            "The negative statistics pair vk with the hidden sample that generated it; "
+            "compute the hidden probabilities of vk itself, phk = hidden_probabilities(vk, W, b_h).",
+        ),
+    ]
+    if k > 1:
+        mistakes.append(
+            (
+                [rate * _cd_expectation(v0, W, b_v, b_h, 1, variant) for variant in CD_VARIANTS],
+                f"The update is that of CD-1 although k = {k}: run k Gibbs steps "
+                "(h -> v -> h, k times) before taking the negative statistics.",
+            )
+        )
+    hint = (
+        "Follow the notebook's recipe: ph0 = p(h | v0); sample h0; then k times: vk from "
+        "p(v | h) (a sample, or the probabilities), phk = p(h | vk), sample the next h; "
+        "dW = (v0.T @ ph0 - vk.T @ phk) / N, db_v = mean(v0 - vk), db_h = mean(ph0 - phk)."
+    )
+    for candidates, mistake_hint in mistakes:
+        if min(_distance(mean, standard_error, e, slack) for e in candidates) <= Z_MAX:
+            hint = mistake_hint
+            break
+    parameter = _worst_parameter(mean, standard_error, accepted[closest], n_visible, n_hidden)
+    fail(
+        f"`{what}`, called with {N_CALLS} seeds: the average change of {parameter} is "
+        f"{distances[closest]:.1f} standard errors away from the expected CD-{k} update "
+        f"(allowed {Z_MAX:g}). {hint}"
+    )
+
+
+@points(3)
+def test_contrastive_divergence_expected_cd1_update(submission, rng):
+    """Averaged over many seeds, the CD-1 update equals its exact expectation on a tiny RBM."""
+    _check_expected_update(submission, rng, k=1)
+
+
+@points(2)
+def test_contrastive_divergence_expected_cdk_update(submission, rng):
+    """Averaged over many seeds, the CD-3 update (k=3) equals its exact expectation on a tiny RBM."""
+    _check_expected_update(submission, rng, k=3)
+
+
+#: Least rise of the exact mean log-likelihood (nats per row) over the 30 CD-1 steps of
+#: test_contrastive_divergence_raises_log_likelihood: correct CD gains 0.4 to 1.4 there,
+#: a flipped sign loses 9 or more.
+LOG_LIKELIHOOD_GAIN = 0.2
+
+
+@points(2)
+def test_contrastive_divergence_raises_log_likelihood(submission, rng):
+    """Repeated CD-1 steps raise the exact log-likelihood of a small data set (gradient ascent)."""
+    n_visible, n_hidden, n_steps, rate = 4, 3, 30, 0.2
+    first = _binary(rng, (n_visible,))
+    second = first.copy()
+    flipped = rng.choice(n_visible, size=2, replace=False)
+    second[flipped] = 1.0 - second[flipped]  # two patterns that share two pixels
+    n = int(rng.integers(20, 29))
+    data = np.where(rng.random(n)[:, None] < 0.5, first, second)
+    data = np.abs(data - _binary(rng, data.shape, p=0.1))  # 10 % of the pixels flipped
+    params = (
+        rng.normal(scale=0.1, size=(n_visible, n_hidden)),
+        np.zeros(n_visible),
+        np.zeros(n_hidden),
+    )
+    before = _log_likelihood(data, *params)
+    base = int(rng.integers(2**31 - n_steps))
+    call = f"contrastive_divergence(data, W, b_v, b_h, {rate}, k=1, rng=rng)"
+    for step in range(n_steps):
+        params = _call_cd(submission, call, data, *params, rate, k=1, rng=Generator(base + step))
+    gain = _log_likelihood(data, *params) - before
+    if gain < LOG_LIKELIHOOD_GAIN:
+        direction = "fell" if gain < 0 else "rose only"
+        fail(
+            f"{n_steps} steps of `{call}` on a data set of {n} rows and a "
+            f"{n_visible}-visible, {n_hidden}-hidden RBM: the exact mean log-likelihood "
+            f"{direction} by {abs(gain):.3g} nats; expected a rise of at least "
+            f"{LOG_LIKELIHOOD_GAIN}. CD is gradient ascent: add learning_rate times "
+            "(positive - negative statistics) to each parameter."
+        )
+
+
+# ---------------------------------------------------------------------------
+# contrastive_divergence: training on digits
+# ---------------------------------------------------------------------------
+
+#: The notebook uses the first 1500 digits of scikit-learn's set; the rest are held out here.
+N_NOTEBOOK_DIGITS = 1500
+#: Held-out reconstruction error after training, as a fraction of the error before it, at
+#: most: correct CD-1 reaches 0.45 to 0.6, a flipped sign about 5.
+RECONSTRUCTION_RATIO = 0.8
+#: Least held-out accuracy of a logistic regression on the trained hidden probabilities
+#: (chance is 0.1; correct CD-1 gives 0.75 or more, a flipped sign about 0.1).
+FEATURE_ACCURACY = 0.5
+
+
+@functools.cache
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return (digits.data > 7).astype(float), digits.target
+
+
+def _train_on_digits(submission, rng):
+    """Minibatch CD-1 through the student's function; returns the data and both parameter sets."""
+    images, labels = _digits()
+    train = rng.choice(N_NOTEBOOK_DIGITS, size=400, replace=False)
+    n_hidden, batch, n_epochs, rate = 24, 40, 8, 1.0
+    mean = np.clip(images[train].mean(axis=0), 0.01, 0.99)
+    start = (
+        rng.normal(scale=0.1, size=(images.shape[1], n_hidden)),
+        np.log(mean / (1.0 - mean)),
+        np.zeros(n_hidden),
+    )
+    params = start
+    base = int(rng.integers(2**31 - 1000))
+    call = f"contrastive_divergence(batch, W, b_v, b_h, {rate}, k=1, rng=rng)"
+    for epoch in range(n_epochs):
+        order = rng.permutation(train)
+        for step, first in enumerate(range(0, len(order), batch)):
+            what = f"{call} (digits, {batch} per batch, epoch {epoch + 1}, batch {step + 1})"
+            seed = base + epoch * 100 + step
+            params = _call_cd(
+                submission,
+                what,
+                images[order[first : first + batch]],
+                *params,
+                rate,
+                k=1,
+                rng=Generator(seed),
+            )
+    held_out = np.arange(N_NOTEBOOK_DIGITS, len(images))
+    return images, labels, train, held_out, start, params
+
+
+def _reconstruction_error(images, params) -> float:
+    return float(np.mean((_reconstruct(images, *params) - images) ** 2))
+
+
+@points(2)
+def test_contrastive_divergence_training_lowers_reconstruction_error(submission, rng):
+    """Minibatch CD-1 on binarised digits lowers the reconstruction error of held-out digits."""
+    images, _, _, held_out, start, params = _train_on_digits(submission, rng)
+    before = _reconstruction_error(images[held_out], start)
+    after = _reconstruction_error(images[held_out], params)
+    if not after <= RECONSTRUCTION_RATIO * before:
+        fail(
+            "Training an RBM with 24 hidden units by calling your contrastive_divergence on "
+            "80 minibatches of 40 binarised digits (learning rate 1.0): the mean squared "
+            f"reconstruction error of held-out digits went from {before:.3g} to {after:.3g}; "
+            f"expected at most {RECONSTRUCTION_RATIO:g} times its start. Check the sign of the "
+            "update (gradient ascent) and the statistics of each phase (see the other checks)."
+        )
+
+
+@points(1)
+def test_contrastive_divergence_training_gives_features_that_classify_digits(submission, rng):
+    """After CD-1 training on digits, hidden probabilities classify held-out digits far above chance."""
+    from sklearn.linear_model import LogisticRegression
+
+    images, labels, train, held_out, _, (W, _, b_h) = _train_on_digits(submission, rng)
+    classifier = LogisticRegression(max_iter=1000)
+    classifier.fit(_hidden_probabilities(images[train], W, b_h), labels[train])
+    accuracy = float(
+        classifier.score(_hidden_probabilities(images[held_out], W, b_h), labels[held_out])
+    )
+    if not accuracy >= FEATURE_ACCURACY:
+        fail(
+            "After training an RBM with 24 hidden units by calling your contrastive_divergence "
+            "on 80 minibatches of binarised digits, a logistic regression on the hidden "
+            f"probabilities classifies held-out digits with accuracy {accuracy:.2f}; expected "
+            f"at least {FEATURE_ACCURACY:g} (chance is 0.1). The hidden units did not learn "
+            "features of the digits: check the sign and the statistics of the update."
+        )
+
+
+# ---------------------------------------------------------------------------
+# reconstruct
+# ---------------------------------------------------------------------------
+
+
+@points(2)
+def test_reconstruct_values(submission, rng):
+    """reconstruct(v, W, b_v, b_h) equals visible_probabilities(hidden_probabilities(v, W, b_h), W, b_v)."""
+    n, n_visible, n_hidden = _sizes(rng)
+    W, b_v, b_h = _rbm(rng, n_visible, n_hidden, scale=1.5)
+    v = _binary(rng, (n, n_visible))
+    call = f"reconstruct(v, W, b_v, b_h) for {_shapes_note(v=v, W=W, b_v=b_v, b_h=b_h)}"
+    hint = (
+        "reconstruct is deterministic: the visible probabilities of the hidden probabilities, "
+        "visible_probabilities(hidden_probabilities(v, W, b_h), W, b_v), with no sampling."
+    )
+    got = _call(submission, "reconstruct", call, v, W, b_v, b_h, hint=hint)
+    got = expect_shape(call, got, (n, n_visible), hint=hint)
+    if np.all((got == 0.0) | (got == 1.0)):
+        hint = "The result holds only 0s and 1s: return probabilities, not a sample. " + hint
+    expect_array(call, got, _reconstruct(v, W, b_v, b_h), hint=hint)

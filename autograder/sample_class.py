@@ -1,0 +1,120 @@
+"""A class of sample submissions, for the demo and the benchmarks.
+
+Each student hands in one kind of work per assignment, cycling through: an
+honest solution, a partly finished notebook, a common mistake, a cheat, a
+broken file, a late honest submission and a missing notebook. The submissions
+are built from the course's own released and solution notebooks, laid out as
+nbgrader collects them: ``submitted/<student>/<assignment>/<assignment>.ipynb``
+with a ``timestamp.txt``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+#: One common mistake per assignment: (function, its wrong definition).
+MISTAKES = {
+    "gradient_descent": (
+        "mse_gradients",
+        "def mse_gradients(X, y, w, b):\n"
+        "    err = X @ w + b - y\n"
+        "    return X.T @ err / len(y), float(err.mean())  # the factor 2 is missing\n",
+    ),
+    "backprop": (
+        "mse_loss",
+        "def mse_loss(y_true, y_pred):\n"
+        "    return float(np.mean(np.sum((y_pred - y_true) ** 2, axis=1)))  # rows only\n",
+    ),
+    "activations": (
+        "tanh_derivative",
+        "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
+    ),
+}
+
+CHEAT = (
+    "import builtins, numpy as np\n"
+    "np.allclose = lambda *a, **k: True\n"
+    "builtins.abs = lambda x: 0\n"
+    "open('results.json', 'w').write('{\"score\": 100}')\n"
+)
+
+KINDS = ("honest", "partial", "mistake", "cheat", "broken", "late", "missing")
+NAMES = (
+    "ada", "ben", "cleo", "dan", "eve", "finn", "gus", "hana", "ivo", "jun", "kai", "lea",
+    "mo", "nia", "oto", "pia", "quin", "rui", "sol", "tea",
+)  # fmt: skip
+ON_TIME = "2026-11-20 09:00:00.000000 UTC"
+LATE = "2026-11-23 18:30:00.000000 UTC"
+
+
+def _solution_cells(notebook) -> list:
+    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def submission(course_root: Path, assignment: str, kind: str) -> bytes | None:
+    """The notebook file a student of this ``kind`` hands in (``None``: nothing)."""
+    solution = course_root / "solutions" / assignment / f"{assignment}.ipynb"
+    released = course_root / "assignments" / assignment / f"{assignment}.ipynb"
+    if kind == "missing":
+        return None
+    if kind == "broken":
+        return solution.read_bytes()[:2000]  # cut off mid-file: not valid JSON
+    notebook = nbformat.read(released if kind == "cheat" else solution, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    if kind == "partial":  # the second half of the functions still stubs
+        stubs = _solution_cells(nbformat.read(released, as_version=4))
+        cells = _solution_cells(notebook)
+        for cell, stub in list(zip(cells, stubs, strict=True))[len(cells) // 2 :]:
+            cell.source = stub.source
+    elif kind == "mistake":
+        function, wrong = MISTAKES[assignment]
+        for cell in _solution_cells(notebook):
+            if cell.metadata["nbgrader"].get("grade_id") == function:
+                cell.source = wrong
+    elif kind == "cheat":
+        notebook.cells.append(nbformat.v4.new_code_cell(CHEAT))
+    return nbformat.writes(notebook).encode()
+
+
+def make_class(
+    course: Path, course_root: Path, assignments: list[str], n_students: int
+) -> dict[tuple[str, str], str]:
+    """Write a class of ``n_students`` into ``course/submitted``.
+
+    Args:
+        course: the course directory to fill (its ``submitted/`` is replaced).
+        course_root: where the released and solution notebooks come from.
+        assignments: the assignment ids.
+        n_students: how many students (named ``ada``, ``ben``, ... then numbered).
+
+    Returns:
+        The kind of each submission, by ``(student, assignment)``.
+    """
+    submitted = course / "submitted"
+    shutil.rmtree(submitted, ignore_errors=True)
+    kinds = {}
+    for i in range(n_students):
+        student = NAMES[i] if i < len(NAMES) else f"student{i:03d}"
+        for j, assignment in enumerate(assignments):
+            kind = KINDS[(i + j) % len(KINDS)]
+            folder = submitted / student / assignment
+            folder.mkdir(parents=True)
+            content = submission(course_root, assignment, kind)
+            if content is not None:
+                (folder / f"{assignment}.ipynb").write_bytes(content)
+            (folder / "timestamp.txt").write_text(LATE if kind == "late" else ON_TIME)
+            kinds[(student, assignment)] = kind
+    return kinds
+
+
+def make_course(course: Path, course_root: Path) -> None:
+    """A fresh nbgrader course directory with the kit's source notebooks and config."""
+    shutil.rmtree(course, ignore_errors=True)
+    course.mkdir(parents=True)
+    shutil.copytree(course_root / "source", course / "source")
+    shutil.copyfile(course_root / "nbgrader_config.py", course / "nbgrader_config.py")

@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 #: Largest notebook file the grader reads.
 MAX_NOTEBOOK_BYTES = 50 * 1024**2
 
@@ -42,8 +40,19 @@ class Notebook:
 
 def is_visible_test(cell: dict) -> bool:
     """An nbgrader autograded test cell: it runs for the student, never for the grade."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _upgrade(data: dict) -> dict:
+    """A version 3 notebook (with worksheets) converted to version 4 by nbformat."""
+    import nbformat  # slow to import; only old notebooks need it
+
+    try:
+        return dict(nbformat.convert(nbformat.from_dict(data), 4))
+    except Exception as error:  # nbformat raises various errors on odd files
+        raise NotebookError(f"The notebook could not be read: {error}") from None
 
 
 def read_notebook(path: str | Path) -> Notebook:
@@ -74,18 +83,15 @@ def read_notebook(path: str | Path) -> Notebook:
             f"The file is not a valid notebook: it is not valid JSON ({error}). "
             "Re-download your notebook from JupyterLab and submit it again."
         ) from None
+    if isinstance(data, dict) and isinstance(data.get("worksheets"), list):
+        data = _upgrade(data)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError(
             "The file is JSON but not a Jupyter notebook (it has no list of cells)."
         )
-    try:
-        notebook = nbformat.from_dict(data)
-        if notebook.get("nbformat", 4) < 4:
-            notebook = nbformat.convert(notebook, 4)
-    except Exception as error:  # nbformat raises various errors on odd files
-        raise NotebookError(f"The notebook could not be read: {error}") from None
+    notebook = data
     cells = []
-    for index, cell in enumerate(notebook.get("cells", []), start=1):
+    for index, cell in enumerate(notebook["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code" or is_visible_test(cell):
             continue
         source = cell.get("source", "")
@@ -111,39 +117,46 @@ def write_executed(
     """Write a copy of ``source`` with the outputs the sandboxed run produced.
 
     Args:
-        source: the submitted notebook.
+        source: the submitted notebook (already read once by :func:`read_notebook`).
         destination: where the executed copy goes.
         outputs: per cell index, ``{"stdout": str, "figures": [png bytes]}``.
         errors: per cell index, the error the cell raised.
         skipped: per cell index, why the cell was skipped.
     """
-    notebook = nbformat.read(source, as_version=4)
-    for index, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type != "code":
+    notebook = json.loads(Path(source).read_bytes())
+    if isinstance(notebook.get("worksheets"), list):
+        notebook = _upgrade(notebook)
+    for index, cell in enumerate(notebook["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        cell.outputs = []
-        cell.execution_count = None
+        cell["outputs"] = []
+        cell["execution_count"] = None
         produced = outputs.get(index, {})
         if produced.get("stdout"):
-            cell.outputs.append(
-                nbformat.v4.new_output("stream", name="stdout", text=produced["stdout"])
+            cell["outputs"].append(
+                {"output_type": "stream", "name": "stdout", "text": produced["stdout"]}
             )
         for png in produced.get("figures", []):
-            cell.outputs.append(
-                nbformat.v4.new_output(
-                    "display_data", data={"image/png": base64.b64encode(png).decode()}
-                )
+            cell["outputs"].append(
+                {
+                    "output_type": "display_data",
+                    "data": {"image/png": base64.b64encode(png).decode()},
+                    "metadata": {},
+                }
             )
         problem = skipped.get(index) or errors.get(index)
         if problem:
             ename, _, evalue = problem.partition(": ")
-            cell.outputs.append(
-                nbformat.v4.new_output(
-                    "error", ename=ename or "Error", evalue=evalue or problem, traceback=[problem]
-                )
+            cell["outputs"].append(
+                {
+                    "output_type": "error",
+                    "ename": ename or "Error",
+                    "evalue": evalue or problem,
+                    "traceback": [problem],
+                }
             )
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp")
-    nbformat.write(notebook, tmp)
+    tmp.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     tmp.replace(destination)

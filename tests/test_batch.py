@@ -120,6 +120,7 @@ def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
         assert results["score"] == score, (student, assignment, results.get("output"))
         if student in ("alice", "bob", "dave", "erin"):
             executed = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
+            nbformat.validate(executed)
             assert any(cell.get("outputs") for cell in executed.cells)
     frank = json.loads((graded_course / "autograded/frank/activations/results.json").read_text())
     assert "No notebook named activations.ipynb was submitted" in frank["output"]

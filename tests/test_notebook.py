@@ -61,3 +61,14 @@ def test_broken_files_are_refused_with_a_reason(tmp_path, content, reason):
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(NotebookError, match="could not be read"):
         read_notebook(tmp_path / "absent.ipynb")
+
+
+def test_an_old_version_3_notebook_is_upgraded(tmp_path):
+    from nbformat.v3 import new_code_cell as v3_code_cell
+    from nbformat.v3 import new_notebook as v3_notebook
+    from nbformat.v3 import new_worksheet, writes_json
+
+    notebook = v3_notebook(worksheets=[new_worksheet(cells=[v3_code_cell(input="x = 1")])])
+    path = tmp_path / "old.ipynb"
+    path.write_text(writes_json(notebook))
+    assert [c.source for c in read_notebook(path).cells] == ["x = 1"]

@@ -59,6 +59,7 @@ lint: install
 benchmark: install sandbox
 	python benchmarks/grade_vs_execute.py
 	python benchmarks/mutants.py
+	python benchmarks/batch_vs_nbgrader.py
 
 clean:
 	rm -rf $(VENV) gradebook.db

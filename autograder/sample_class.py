@@ -34,11 +34,17 @@ MISTAKES = {
     ),
 }
 
+#: Patches what in-kernel graders rely on; the sandboxed grader cannot be reached.
 CHEAT = (
     "import builtins, numpy as np\n"
     "np.allclose = lambda *a, **k: True\n"
     "builtins.abs = lambda x: 0\n"
     "open('results.json', 'w').write('{\"score\": 100}')\n"
+    "try:\n"
+    "    import autograder.incell as grader\n"
+    "    grader.points_for = lambda *args: 10 ** 9\n"
+    "except ImportError:\n"
+    "    pass\n"
 )
 
 KINDS = ("honest", "partial", "mistake", "cheat", "broken", "late", "missing")
@@ -77,7 +83,7 @@ def submission(course_root: Path, assignment: str, kind: str) -> bytes | None:
             if cell.metadata["nbgrader"].get("grade_id") == function:
                 cell.source = wrong
     elif kind == "cheat":
-        notebook.cells.append(nbformat.v4.new_code_cell(CHEAT))
+        notebook.cells.insert(1, nbformat.v4.new_code_cell(CHEAT))
     return nbformat.writes(notebook).encode()
 
 

@@ -189,8 +189,8 @@ class SandboxedSubmission(Submission):
             (self._tmp / f"child{self.restarts}.log").read_bytes()[-2000:].decode(errors="replace")
         )
         self.unavailable = f"The grader could not run your notebook: {why}."
-        if log.strip() and not self.sandboxed:
-            self.unavailable += f" Log: {log.strip()[-500:]}"
+        if log.strip():
+            self.unavailable += f" Its last words: {log.strip()[-500:]}"
         return None
 
     # -- calls ------------------------------------------------------------

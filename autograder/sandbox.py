@@ -149,7 +149,9 @@ def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str]
     if not sandboxed:
         return [python, "-I", str(child_dir / "child.py")], str(work_dir), str(child_dir)
     bound = _python_roots()
-    argv = [bubblewrap(), *_system_binds()]
+    # /tmp first: Python itself may live below /tmp (a virtual environment in a
+    # checkout there), and a later tmpfs would hide it.
+    argv = [bubblewrap(), *_system_binds(), "--tmpfs", "/tmp"]
     for root in bound:
         if not any(root.is_relative_to(p) for p in map(Path, ("/usr", "/etc", "/lib", "/bin"))):
             argv += ["--ro-bind", str(root), str(root)]
@@ -160,8 +162,6 @@ def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str]
         "/proc",
         "--dev",
         "/dev",
-        "--tmpfs",
-        "/tmp",
         "--bind",
         str(work_dir),
         WORK_DIR_INSIDE,

@@ -51,6 +51,11 @@ def make_course(root: Path, extra_config: str = "") -> Path:
             _with_cell(stub, "import numpy as np\nnp.allclose = lambda *a, **k: True", 2)
         ),
         ("frank", "activations"): None,
+        ("gina", "activations"): nbformat.writes(
+            _with_cell(solution, "import numpy as np\nhoard = np.ones(int(50e9 / 8))")
+        ),
+        ("hank", "activations"): nbformat.writes(_with_cell(solution, "print('x' * 10**8)")),
+        ("ivan", "activations"): nbformat.writes(_with_cell(solution, "import os\nos._exit(1)")),
         ("alice", "backprop"): notebook_path("solutions", "backprop").read_bytes(),
         ("bob", "backprop"): notebook_path("assignments", "backprop").read_bytes(),
     }
@@ -71,6 +76,9 @@ EXPECTED = {
     ("dave", "activations"): 30,
     ("erin", "activations"): 0,
     ("frank", "activations"): 0,
+    ("gina", "activations"): 30,
+    ("hank", "activations"): 30,
+    ("ivan", "activations"): 30,
     ("alice", "backprop"): 29,
     ("bob", "backprop"): 0,
 }
@@ -118,7 +126,7 @@ def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
         folder = graded_course / "autograded" / student / assignment
         results = json.loads((folder / "results.json").read_text())
         assert results["score"] == score, (student, assignment, results.get("output"))
-        if student in ("alice", "bob", "dave", "erin"):
+        if student in ("alice", "bob", "dave", "erin", "gina", "hank", "ivan"):
             executed = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
             nbformat.validate(executed)
             assert any(cell.get("outputs") for cell in executed.cells)
@@ -126,8 +134,15 @@ def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
     assert "No notebook named activations.ipynb was submitted" in frank["output"]
     carol = json.loads((graded_course / "autograded/carol/activations/results.json").read_text())
     assert "not valid JSON" in carol["output"]
-    dave = json.loads((graded_course / "autograded/dave/activations/results.json").read_text())
-    assert "did not finish within 3 s" in dave["output"]
+    notes = {
+        "dave": "did not finish within 3 s",
+        "gina": "MemoryError",
+        "hank": "printed 100,000,001 characters",
+        "ivan": "was skipped: the process running it exited",
+    }
+    for student, note in notes.items():
+        path = graded_course / "autograded" / student / "activations" / "results.json"
+        assert note in json.loads(path.read_text())["output"]
 
 
 def test_scores_land_in_nbgraders_gradebook(graded_course):
@@ -152,7 +167,7 @@ def test_nbgrader_export_gives_the_grade_csv(graded_course):
 def test_output_has_progress_and_summary(graded_course):
     process = run_cli(graded_course, "--jobs", "2", *CLI_LIMITS)
     assert process.returncode == 0
-    assert "done 8 · failed 0 · remaining 0" in process.stdout
+    assert f"done {len(EXPECTED)} · failed 0 · remaining 0" in process.stdout
     assert "Batch grading" in process.stdout
     assert process.stdout.count("unchanged") == len(EXPECTED)
 

@@ -115,3 +115,13 @@ def test_environment_holds_no_grader_secrets(monkeypatch):
     env, _ = _probe(source)
     assert "GRADER_TOKEN" not in env
     assert "AUTOGRADER_FDS" not in env
+
+
+def test_python_below_tmp_stays_visible(monkeypatch, tmp_path):
+    """A checkout under /tmp (as CI's may be): the private /tmp must not hide its Python."""
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(sandbox, "_python_roots", lambda: [Path("/tmp/checkout/.venv")])
+    argv, _, _ = sandbox.command(tmp_path, tmp_path, sandboxed=True)
+    tmpfs = [i for i, arg in enumerate(argv) if arg == "--tmpfs" and argv[i + 1] == "/tmp"]
+    venv = argv.index("/tmp/checkout/.venv")
+    assert len(tmpfs) == 1 and tmpfs[0] < venv

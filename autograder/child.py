@@ -16,6 +16,9 @@ Requests (grader to child) and replies:
 * ``{"op": "call", "function": name, "args": [...], "kwargs": {...},
   "return_args": bool, "timeout": s}`` → ``{"ok": True, "result": ...}`` (plus
   ``args``/``kwargs`` as they were after the call) or ``{"ok": False, "error": kind, ...}``.
+* ``{"op": "task", "function": "<module>.<task>", ...}``: the same for a task of
+  the grader's ``tasks`` package (copied beside this file), called with the
+  student's namespace first.
 """
 
 from __future__ import annotations
@@ -206,10 +209,25 @@ class Child:
         self.send({"event": "run_done"})
 
     def call(self, request: dict) -> dict:
+        """Call a function of the student's notebook."""
         name = request.get("function")
         func = self.namespace.get(name) if isinstance(name, str) else None
         if not callable(func):
             return {"ok": False, "error": "missing"}
+        return self._invoke(func, request, prefix=())
+
+    def task(self, request: dict) -> dict:
+        """Run a grader-defined task (see the ``tasks`` package) on the student's namespace."""
+        try:
+            import tasks
+
+            func = tasks.resolve(str(request.get("function")), package="tasks")
+        except LookupError as exc:
+            return {"ok": False, "error": "exception", "error_type": "LookupError",
+                    "message": str(exc)}  # fmt: skip
+        return self._invoke(func, request, prefix=(self.namespace,))
+
+    def _invoke(self, func, request: dict, prefix: tuple) -> dict:
         timeout = float(request.get("timeout", 30.0))
         self.output.reset()
         try:
@@ -217,7 +235,7 @@ class Child:
             kwargs = channel.resolve_markers(request.get("kwargs", {}), self.namespace)
             _set_timer(timeout)
             try:
-                result = func(*args, **kwargs)
+                result = func(*prefix, *args, **kwargs)
             finally:
                 _clear_timer()
         except TimeLimit:
@@ -262,6 +280,8 @@ class Child:
                 )
             elif op == "call":
                 self.send(self.call(request))
+            elif op == "task":
+                self.send(self.task(request))
             elif op == "exit":
                 return
             else:

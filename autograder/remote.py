@@ -195,6 +195,20 @@ class SandboxedSubmission(Submission):
 
     # -- calls ------------------------------------------------------------
     def _call(self, function: str, args: tuple, kwargs: dict, return_args: bool):
+        reply = self._request("call", function, args, kwargs, return_args, None)
+        if not return_args:
+            return reply.get("result"), (), {}
+        args_after = reply.get("args")
+        kwargs_after = reply.get("kwargs")
+        if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
+            raise BadReturn(function, "the arguments could not be read back")
+        return reply.get("result"), tuple(args_after), kwargs_after
+
+    def _task(self, name: str, args: tuple, kwargs: dict, timeout: float | None):
+        return self._request("task", name, args, kwargs, False, timeout).get("result")
+
+    def _request(self, op, function, args, kwargs, return_args, timeout) -> dict:
+        """Send one call or task to the child (restarting it if it died) and await the reply."""
         if self._process is None and self.unavailable is None:
             if self.restarts >= MAX_RESTARTS:
                 self.unavailable = "Your functions crashed the grader's process too many times."
@@ -203,9 +217,9 @@ class SandboxedSubmission(Submission):
                 self.run()
         if self.unavailable is not None:
             raise Unavailable(self.unavailable)
-        timeout = self.limits.call_timeout
+        timeout = timeout or self.limits.call_timeout
         request = {
-            "op": "call",
+            "op": op,
             "function": function,
             "args": list(args),
             "kwargs": dict(kwargs),
@@ -231,13 +245,7 @@ class SandboxedSubmission(Submission):
             raise BadReturn(function, str(error)) from None
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})
-        if not return_args:
-            return reply.get("result"), (), {}
-        args_after = reply.get("args")
-        kwargs_after = reply.get("kwargs")
-        if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
-            raise BadReturn(function, "the arguments could not be read back")
-        return reply.get("result"), tuple(args_after), kwargs_after
+        return reply
 
     def notes(self) -> list[str]:
         """What the student should know about how their notebook ran."""

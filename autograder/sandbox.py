@@ -131,6 +131,8 @@ def child_environment() -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
     }
     # Some processors need these for OpenBLAS to compute correct results.
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -207,11 +209,17 @@ def _apply_limits(limits: Limits) -> None:
 
 
 def prepare_child_dir(parent: Path) -> Path:
-    """Copy the child's two files (nothing secret) into ``parent/child``."""
+    """Copy what the child runs (nothing secret) into ``parent/child``.
+
+    That is ``child.py``, ``channel.py`` and the ``tasks`` package; never the checks.
+    """
     child_dir = parent / "child"
     child_dir.mkdir()
     for name in ("child.py", "channel.py"):
         shutil.copyfile(PACKAGE_DIR / name, child_dir / name)
+    (child_dir / "tasks").mkdir()
+    for path in (PACKAGE_DIR / "tasks").glob("*.py"):
+        shutil.copyfile(path, child_dir / "tasks" / path.name)
     return child_dir
 
 

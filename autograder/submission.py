@@ -119,9 +119,27 @@ class Submission:
         """
         return self._call(function, args, kwargs, return_args=True)
 
+    def task(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run the grader's task ``"<module>.<function>"`` (see :mod:`autograder.tasks`).
+
+        The task runs where the student's functions live and gets their namespace.
+
+        Args:
+            name: the task, e.g. ``"keras_models.fit_predict"``.
+            timeout: seconds it may take (default: the call time limit).
+
+        Raises:
+            SubmissionError: as :meth:`call`; a student builder that is missing
+                or unimplemented is reported as such.
+        """
+        return self._task(name, args, kwargs, timeout)
+
     def _call(
         self, function: str, args: tuple, kwargs: dict, return_args: bool
     ) -> tuple[Any, tuple, dict]:
+        raise NotImplementedError
+
+    def _task(self, name: str, args: tuple, kwargs: dict, timeout: float | None) -> Any:
         raise NotImplementedError
 
     def notes(self) -> list[str]:
@@ -169,3 +187,20 @@ class LocalSubmission(Submission):
             channel.roundtrip(channel.unresolve(args)),
             channel.roundtrip(channel.unresolve(kwargs)),
         )
+
+    def _task(self, name, args, kwargs, timeout):
+        from autograder import tasks
+
+        func = tasks.resolve(name)
+        args = channel.resolve_markers(channel.roundtrip(tuple(args)), self.namespace)
+        kwargs = channel.resolve_markers(channel.roundtrip(dict(kwargs)), self.namespace)
+        try:
+            result = func(self.namespace, *args, **kwargs)
+        except NotImplementedError:
+            raise NotImplementedYet(name) from None
+        except Exception as error:
+            raise StudentException(name, type(error).__name__, str(error)) from None
+        try:
+            return channel.roundtrip(result)
+        except channel.ChannelError as error:
+            raise BadReturn(name, str(error)) from None

@@ -1,0 +1,86 @@
+"""Grader-defined tasks run beside the student's functions, in the sandbox."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder import tasks
+from autograder.notebook import Cell
+from autograder.remote import SandboxedSubmission
+from autograder.submission import (
+    FunctionMissing,
+    LocalSubmission,
+    NotImplementedYet,
+    StudentException,
+)
+
+BUILDER = """
+import keras
+
+def build(n_in, n_out):
+    model = keras.Sequential([
+        keras.Input((n_in,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(n_out, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model
+
+def unfinished(n_in, n_out):
+    raise NotImplementedError()
+"""
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(300, 4))
+    labels = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+    return x, np.eye(3)[labels], labels
+
+
+def test_only_listed_task_functions_resolve():
+    assert tasks.resolve("keras_models.fit_predict") is not None
+    for name in ("keras_models._build", "keras_models.np", "os.system", "nothing", "..x.y"):
+        with pytest.raises(LookupError):
+            tasks.resolve(name)
+
+
+@pytest.mark.slow
+def test_a_keras_model_is_described_and_trained_in_the_sandbox():
+    x, y, labels = _data()
+    with SandboxedSubmission([Cell(1, BUILDER)]) as submission:
+        submission.run()
+        info = submission.task("keras_models.model_info", "build", args=[4, 3])
+        assert info["input_shape"] == [None, 4] and info["output_shape"] == [None, 3]
+        assert info["loss"] == "categorical_crossentropy"
+        assert info["output_activation"] == "softmax"
+        assert info["layers"] == ["Dense", "Dense"]
+        predictions = submission.task(
+            "keras_models.fit_predict", "build", x[:200], y[:200], x[200:], 30,
+            args=[4, 3], seed=1, timeout=120,
+        )  # fmt: skip
+        assert predictions.shape == (100, 3)
+        assert np.allclose(predictions.sum(axis=1), 1, atol=1e-5)
+        # The majority class holds half the labels; a trained model does clearly better.
+        assert (predictions.argmax(axis=1) == labels[200:]).mean() > 0.65
+        with pytest.raises(NotImplementedYet):
+            submission.task("keras_models.model_info", "unfinished", args=[4, 3])
+        with pytest.raises(StudentException, match="not defined"):
+            submission.task("keras_models.model_info", "absent", args=[4, 3])
+
+
+def test_tasks_run_in_process_for_the_kits_own_tests():
+    namespace: dict = {}
+    exec(BUILDER, namespace)
+    info = LocalSubmission(namespace).task("keras_models.model_info", "build", args=[4, 2])
+    assert info["output_shape"] == [None, 2]
+    with pytest.raises(NotImplementedYet):
+        LocalSubmission(namespace).task(
+            "keras_models.predict", "unfinished", np.ones((1, 4)), args=[4, 2]
+        )
+
+
+def test_missing_function_is_reported_by_name():
+    with pytest.raises(FunctionMissing):
+        LocalSubmission({}).call("build")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.scoring import CheckResult, run_checks
+from autograder.scoring import CheckResult, function_of, graded_functions, run_checks
 from autograder.submission import LocalSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +51,27 @@ def released(assignment: str) -> dict:
     return namespace_of(ROOT / "assignments" / assignment / f"{assignment}.ipynb")
 
 
-def score(assignment: str, namespace: dict, seed: int = 0) -> dict[str, CheckResult]:
-    """Run the hidden checks of ``assignment`` on ``namespace``; results by check name."""
-    results = run_checks(assignment, LocalSubmission(namespace, seed=seed))
+def score(
+    assignment: str, namespace: dict, seed: int = 0, only: str | None = None
+) -> dict[str, CheckResult]:
+    """Run the hidden checks of ``assignment`` on ``namespace``; results by check name.
+
+    Args:
+        only: run only the checks of this student function.
+    """
+    selected = None
+    if only is not None:
+        functions = list(graded_functions(assignment))
+        selected = lambda name: function_of(name, functions) == only  # noqa: E731
+    results = run_checks(assignment, LocalSubmission(namespace, seed=seed), only=selected)
     return {result.name: result for result in results}
 
 
-def failed_checks_of(results: dict[str, CheckResult], function: str) -> list[CheckResult]:
-    """The failed checks named after ``function`` (``test_<function>_...``)."""
-    prefix = f"test_{function}_"
-    return [r for name, r in results.items() if name.startswith(prefix) and not r.passed]
+def failed_checks_of(
+    results: dict[str, CheckResult], function: str, functions: list[str] | tuple[str, ...]
+) -> list[CheckResult]:
+    """The failed checks named after ``function`` among the assignment's ``functions``."""
+    return [
+        r for name, r in results.items()
+        if function_of(name, list(functions)) == function and not r.passed
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 
 from autograder.scoring import function_of, graded_functions, run_checks
 from autograder.submission import LocalSubmission
-from tests.harness import ROOT, namespace_of, reference, released, score, solution_cells
+from tests.harness import ROOT, failed_checks_of, namespace_of, reference, released, score
 
 ASSIGNMENT = "rbm"
 FUNCTIONS = (
@@ -25,28 +25,10 @@ GRADER_FAULT = "The grader could not finish"
 # Overflowing softplus and sigmoid formulas are among the mistakes below.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
 
 def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if (ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
-        return released(ASSIGNMENT)
-    source = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
-    for cell in solution_cells(source):
-        exec(_SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell), namespace)
-    return namespace
-
-
-def _failed_checks_of(results: dict, function: str) -> list:
-    """The failed checks named after ``function`` exactly (no prefix over-matching)."""
-    return [
-        result
-        for name, result in results.items()
-        if function_of(name, list(FUNCTIONS)) == function and not result.passed
-    ]
+    """The released notebook's functions: stubs."""
+    return released(ASSIGNMENT)
 
 
 # ---------------------------------------------------------------------------
@@ -546,7 +528,7 @@ def test_stub_functions_raise_not_implemented():
     ids=[mutant_id for mutant_id, _, _ in MUTANTS],
 )
 def test_mutant_fails_a_check_of_its_function(mutant_results, mutant_id, function):
-    failed = _failed_checks_of(mutant_results[mutant_id], function)
+    failed = failed_checks_of(mutant_results[mutant_id], function, FUNCTIONS)
     assert failed, f"no check of {function} caught {mutant_id}"
     for result in failed:
         assert GRADER_FAULT not in result.output, (result.name, result.output)

@@ -8,6 +8,7 @@ a fraction of a second per run.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -75,3 +76,17 @@ def failed_checks_of(
         r for name, r in results.items()
         if function_of(name, list(functions)) == function and not r.passed
     ]  # fmt: skip
+
+
+#: Three or more floats in a row: an array printed into a message.
+FLOAT_RUN = re.compile(r"(?:-?\d*\.\d+(?:e[-+]?\d+)?[\s,\]\[]+){3,}")
+
+
+def messages_with_float_arrays(results_by_case: dict[str, dict[str, CheckResult]]) -> list:
+    """``(case, check, message)`` of every message that prints an array of numbers."""
+    return [
+        (case, name, result.output)
+        for case, results in results_by_case.items()
+        for name, result in results.items()
+        if FLOAT_RUN.search(result.output)
+    ]

@@ -60,6 +60,7 @@ benchmark: install sandbox
 	python benchmarks/grade_vs_execute.py
 	python benchmarks/mutants.py
 	python benchmarks/batch_vs_nbgrader.py
+	python benchmarks/notebook_metrics.py
 
 clean:
 	rm -rf $(VENV) gradebook.db

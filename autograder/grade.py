@@ -113,9 +113,13 @@ def grade_notebook(
                 write_executed(
                     path, executed, submission.outputs, submission.cell_errors, submission.skipped
                 )
+            notebook_seconds = time.monotonic() - started
             results = run_checks(assignment, submission)
             notes = submission.notes()
             extra["sandbox"] = "bubblewrap" if submission.sandboxed else "none"
+            extra["notebook_seconds"] = round(notebook_seconds, 3)
+            if submission.metrics:
+                extra["metrics"] = submission.metrics
     document = gradescope_results(results, execution_time=time.monotonic() - started, notes=notes)
     document["extra_data"] = extra
     return document

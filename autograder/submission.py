@@ -96,10 +96,13 @@ class Submission:
 
     Attributes:
         seed: the seed drawn for this grading run; checks derive their inputs from it.
+        metrics: what training checks measured, reported in ``results.json``.
     """
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        #: Figures the checks measured (accuracies, errors), by name: see ``report_metric``.
+        self.metrics: dict[str, dict] = {}
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """Call the student's ``function(*args, **kwargs)`` and return its result.

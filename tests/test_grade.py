@@ -206,3 +206,19 @@ def test_a_runaway_cell_is_reported_and_the_rest_graded(tmp_path, cell, note):
     document = grade_notebook(path, assignment=assignment, limits=Limits(cell_timeout=3))
     assert note in document["output"]
     assert document["score"] == document["max_score"]
+
+
+def test_training_checks_report_what_they_measured(graded_solutions):
+    """Measured figures go to extra_data.metrics beside their thresholds, for the records."""
+    for assignment, runs in graded_solutions.items():
+        for run in runs:
+            assert 0 < run["extra_data"]["notebook_seconds"] <= run["execution_time"]
+            for metric in run["extra_data"].get("metrics", {}).values():
+                assert metric["passed"] and set(metric) == {
+                    "value",
+                    "threshold",
+                    "higher_is_better",
+                    "passed",
+                }, (assignment, metric)
+    if "rbm" in graded_solutions:
+        assert "rbm_feature_accuracy" in graded_solutions["rbm"][0]["extra_data"]["metrics"]

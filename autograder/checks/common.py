@@ -214,3 +214,26 @@ def numeric_gradient(
         x[index] = old
         grad[index] = (plus - minus) / (2 * h)
     return grad
+
+
+def report_metric(
+    submission, name: str, value: float, *, threshold: float, higher_is_better: bool
+) -> bool:
+    """Record a measured figure (an accuracy, an error) beside its threshold.
+
+    The figure goes into ``results.json`` (``extra_data.metrics``) for the
+    instructor's records and the kit's benchmarks; it is the student's own
+    model's result, never a hidden expected value.
+
+    Returns:
+        Whether ``value`` meets ``threshold``.
+    """
+    value = float(value)
+    passed = value >= threshold if higher_is_better else value <= threshold
+    submission.metrics[name] = {
+        "value": value,
+        "threshold": float(threshold),
+        "higher_is_better": higher_is_better,
+        "passed": passed,
+    }
+    return passed

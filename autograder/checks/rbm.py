@@ -69,6 +69,7 @@ from autograder.checks.common import (
     fail,
     points,
     rel_error,
+    report_metric,
 )
 from autograder.submission import StudentException
 
@@ -851,6 +852,10 @@ def test_contrastive_divergence_training_lowers_reconstruction_error(submission,
     images, _, _, held_out, start, params = _train_on_digits(submission, rng)
     before = _reconstruction_error(images[held_out], start)
     after = _reconstruction_error(images[held_out], params)
+    report_metric(
+        submission, "rbm_reconstruction_error_ratio", after / before,
+        threshold=RECONSTRUCTION_RATIO, higher_is_better=False,
+    )  # fmt: skip
     if not after <= RECONSTRUCTION_RATIO * before:
         fail(
             "Training an RBM with 24 hidden units by calling your contrastive_divergence on "
@@ -873,6 +878,10 @@ def test_contrastive_divergence_training_gives_features_that_classify_digits(sub
     accuracy = float(
         classifier.score(_hidden_probabilities(images[held_out], W, b_h), labels[held_out])
     )
+    report_metric(
+        submission, "rbm_feature_accuracy", accuracy,
+        threshold=FEATURE_ACCURACY, higher_is_better=True,
+    )  # fmt: skip
     if not accuracy >= FEATURE_ACCURACY:
         fail(
             "After training an RBM with 24 hidden units by calling your contrastive_divergence "

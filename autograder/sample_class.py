@@ -32,6 +32,11 @@ MISTAKES = {
         "tanh_derivative",
         "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
     ),
+    "rbm": (
+        "hidden_probabilities",
+        "def hidden_probabilities(v, W, b_h):\n"
+        "    return 1 / (1 + np.exp(-(v @ W)))  # the hidden bias is missing\n",
+    ),
 }
 
 #: Patches what in-kernel graders rely on; the sandboxed grader cannot be reached.
@@ -78,7 +83,7 @@ def submission(course_root: Path, assignment: str, kind: str) -> bytes | None:
         for cell, stub in list(zip(cells, stubs, strict=True))[len(cells) // 2 :]:
             cell.source = stub.source
     elif kind == "mistake":
-        function, wrong = MISTAKES[assignment]
+        function, wrong = MISTAKES[assignment]  # every assignment names one (a test checks)
         for cell in _solution_cells(notebook):
             if cell.metadata["nbgrader"].get("grade_id") == function:
                 cell.source = wrong

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.sample_class import make_class, make_course  # noqa: E402
+from autograder.scoring import available_assignments  # noqa: E402
 from tests.test_batch import gradebook_dump, scores_by_submission  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -53,7 +54,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=7, help="students per assignment")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    assignments = ["activations", "backprop", "gradient_descent"]
+    assignments = [
+        a for a in available_assignments() if (ROOT / "solutions" / a / f"{a}.ipynb").exists()
+    ]
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         theirs, kinds = prepare(root, "nbgrader", assignments, args.students)

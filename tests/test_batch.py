@@ -283,3 +283,11 @@ def test_late_submissions_follow_nbgraders_rules(tmp_path):
         assert submission.total_seconds_late == 24 * 3600
         notebook = gb.find_submission_notebook("backprop", "backprop", "alice")
         assert notebook.score == 29 and notebook.late_submission_penalty == 29
+
+
+def test_the_sample_class_has_a_mistake_for_every_assignment():
+    """`make demo` builds a class for every assignment with a notebook."""
+    from autograder.sample_class import MISTAKES
+    from tests.conftest import ASSIGNMENTS
+
+    assert set(MISTAKES) >= set(ASSIGNMENTS)

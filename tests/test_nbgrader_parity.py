@@ -29,8 +29,8 @@ ASSIGNMENT = "activations"
 def test_nbgrader_autograde_gives_the_same_points_on_honest_work(tmp_path):
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     make_course(ours, ROOT)
-    kinds = make_class(ours, ROOT, [ASSIGNMENT], n_students=3)  # honest, partial, mistake
-    assert sorted(kinds.values()) == ["honest", "mistake", "partial"]
+    kinds = make_class(ours, ROOT, [ASSIGNMENT], n_students=4)
+    assert sorted(kinds.values()) == ["cheat", "honest", "mistake", "partial"]
     shutil.copytree(ours, theirs)
     Batch(ours, jobs=2, limits=Limits()).run(find_jobs(ours / "submitted"))
     nbgrader = Path(sys.executable).with_name("nbgrader")
@@ -41,6 +41,12 @@ def test_nbgrader_autograde_gives_the_same_points_on_honest_work(tmp_path):
             env={"PATH": f"{nbgrader.parent}:/usr/bin:/bin", "HOME": str(theirs)},
         )  # fmt: skip
     our_grades, their_grades = gradebook_dump(ours), gradebook_dump(theirs)
-    assert our_grades and our_grades == their_grades
-    partial = sum(v for (s, _, _), v in our_grades.items() if kinds[(s, ASSIGNMENT)] == "partial")
+    honest = {k: v for k, v in our_grades.items() if kinds[(k[0], ASSIGNMENT)] != "cheat"}
+    assert honest and honest == {k: their_grades[k] for k in honest}
+    partial = sum(v for (s, _, _), v in honest.items() if kinds[(s, ASSIGNMENT)] == "partial")
     assert partial > 0  # partial credit, cell by cell, in both
+    # The cheat (a stub that rewrites the in-kernel checks' results) fools nbgrader's
+    # in-kernel grading, not the sandboxed grader.
+    cheat = {k for k in our_grades if kinds[(k[0], ASSIGNMENT)] == "cheat"}
+    assert sum(our_grades[k] for k in cheat) == 0
+    assert sum(their_grades[k] for k in cheat) == 30

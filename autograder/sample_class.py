@@ -32,6 +32,14 @@ MISTAKES = {
         "tanh_derivative",
         "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
     ),
+    "lstm": (
+        "make_windows",
+        "def make_windows(series, window):\n"
+        "    series = np.asarray(series, dtype=float)\n"
+        "    n = len(series) - window\n"
+        "    X = np.stack([series[i : i + window] for i in range(n)])[..., None]\n"
+        "    return X, series[window - 1 : window - 1 + n]  # off by one: the last input\n",
+    ),
     "rbm": (
         "hidden_probabilities",
         "def hidden_probabilities(v, W, b_h):\n"

@@ -222,3 +222,21 @@ def test_training_checks_report_what_they_measured(graded_solutions):
                 }, (assignment, metric)
     if "rbm" in graded_solutions:
         assert "rbm_feature_accuracy" in graded_solutions["rbm"][0]["extra_data"]["metrics"]
+
+
+def test_the_grader_process_never_imports_keras():
+    """Keras runs in the sandboxed child only; the grader's process needs numpy."""
+    keras_assignments = [a for a in ("lstm", "attention") if a in ASSIGNMENTS]
+    if not keras_assignments:
+        pytest.skip("no Keras assignment yet")
+    script = (
+        "import sys\n"
+        "from autograder.grade import grade_notebook\n"
+        f"doc = grade_notebook({str(notebook_path('solutions', keras_assignments[0]))!r})\n"
+        "assert doc['score'] == doc['max_score'], doc\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')]\n"
+        "assert not loaded, loaded\n"
+    )
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]

@@ -32,6 +32,11 @@ MISTAKES = {
         "tanh_derivative",
         "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
     ),
+    "attention": (
+        "causal_mask",
+        "def causal_mask(length):\n"
+        "    return np.triu(np.ones((length, length), dtype=bool))  # the upper triangle\n",
+    ),
     "lstm": (
         "make_windows",
         "def make_windows(series, window):\n"

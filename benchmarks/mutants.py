@@ -1,96 +1,86 @@
 """How many common mistakes and correct alternatives each assignment's tests hold.
 
-Reads the mutants and alternatives of ``tests/checks/test_<id>.py`` and scores
-each against the hidden checks over several seeds, in-process: a mutant counts
-as caught when, on every seed, a check named after its function fails; an
-alternative as accepted when it gets full marks on every seed.
+Runs each ``tests/checks/test_<id>.py`` and counts, among its parametrized
+tests, the distinct mistakes (tests whose name mentions a mutant or mistake)
+that every test caught, and the distinct correct alternatives (tests whose name
+mentions an alternative) that got full marks in every test.
 
-Usage: python benchmarks/mutants.py [--seeds N]
+Usage: python benchmarks/mutants.py [assignment ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import io
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.scoring import available_assignments, function_of, graded_functions  # noqa: E402
-from tests.harness import reference, score  # noqa: E402
+from autograder.scoring import available_assignments  # noqa: E402
 
 
-def _sources(value) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+class _Tally:
+    """Records, per mutant or alternative, whether all its tests passed."""
 
+    def __init__(self) -> None:
+        self.cases: dict[str, dict[str, bool]] = {"mutants": {}, "alternatives": {}}
 
-def mutants_of(module) -> list[tuple[str, str, list[str]]]:
-    """``(id, function, sources)`` of each mutant, whatever the module's layout."""
-    table = getattr(module, "MUTANTS", None) or getattr(module, "MISTAKES", None) or []
-    items = table.items() if isinstance(table, dict) else ((row[0], row[1:]) for row in table)
-    return [(name, rest[0], _sources(rest[1])) for name, rest in items]
+    @staticmethod
+    def _kind(name: str) -> str | None:
+        if "alternative" in name:
+            return "alternatives"
+        if "mutant" in name or "mistake" in name:
+            return "mutants"
+        return None
 
+    @staticmethod
+    def _case(item) -> str:
+        params = item.callspec.params
+        for key in params:
+            if any(word in key for word in ("mutant", "mistake", "alternative", "case")):
+                value = params[key]
+                return value if isinstance(value, str) else item.callspec.id.split("-")[0]
+        return item.callspec.id.split("-")[0]
 
-def alternatives_of(module) -> list[tuple[str, list[str]]]:
-    table = getattr(module, "ALTERNATIVES", [])
-    items = table.items() if isinstance(table, dict) else table
-    return [(name, _sources(sources)) for name, sources in items]
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        kind = self._kind(item.originalname or item.name)
+        if kind is None or not hasattr(item, "callspec") or report.when != "call":
+            return
+        case = self._case(item)
+        self.cases[kind][case] = self.cases[kind].get(case, True) and report.passed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("assignments", nargs="*")
     args = parser.parse_args()
-    seeds = range(1000, 1000 + args.seeds)
-    print(f"{'assignment':18} {'mutants caught':>15} {'alternatives accepted':>22} {'time':>7}")
-    for assignment in available_assignments():
-        if not (ROOT / "source" / assignment / f"{assignment}.ipynb").exists():
+    print(f"{'assignment':18} {'mutants caught':>15} {'alternatives accepted':>22} {'time':>8}")
+    for assignment in args.assignments or available_assignments():
+        module = ROOT / "tests" / "checks" / f"test_{assignment}.py"
+        if not module.exists():
             continue
-        try:
-            module = importlib.import_module(f"tests.checks.test_{assignment}")
-        except ModuleNotFoundError:
-            continue
+        tally = _Tally()
         started = time.perf_counter()
-        functions = list(graded_functions(assignment))
-        mutants, alternatives = mutants_of(module), alternatives_of(module)
-        caught, missed = 0, []
-        for name, function, sources in mutants:
-            namespace_sources = sources
-            if all(
-                any(
-                    function_of(r.name, functions) == function and not r.passed
-                    for r in score(
-                        assignment, reference(assignment, *namespace_sources), s
-                    ).values()
-                )
-                for s in seeds
-            ):
-                caught += 1
-            else:
-                missed.append(name)
-        accepted, refused = 0, []
-        for name, sources in alternatives:
-            if all(
-                all(
-                    r.passed for r in score(assignment, reference(assignment, *sources), s).values()
-                )
-                for s in seeds
-            ):
-                accepted += 1
-            else:
-                refused.append(name)
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            pytest.main([str(module), "-q", "-p", "no:cacheprovider"], plugins=[tally])
         seconds = time.perf_counter() - started
+        mutants, alternatives = tally.cases["mutants"], tally.cases["alternatives"]
         print(
-            f"{assignment:18} {caught:>7} / {len(mutants):<7} {accepted:>11} / {len(alternatives):<10}"
-            f" {seconds:6.1f}s"
+            f"{assignment:18} {sum(mutants.values()):>7} / {len(mutants):<7}"
+            f" {sum(alternatives.values()):>11} / {len(alternatives):<10} {seconds:7.1f}s"
         )
-        for name in missed:
-            print(f"   not caught on every seed: {name}")
-        for name in refused:
-            print(f"   not accepted on every seed: {name}")
+        for name, ok in {**mutants, **alternatives}.items():
+            if not ok:
+                print(f"   failed: {name}")
 
 
 if __name__ == "__main__":

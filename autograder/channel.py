@@ -15,7 +15,8 @@ Wire format of one message::
 Encoded values (inside the header):
 
 * ``None``, ``bool``, ``int``, ``float`` (NaN and infinities allowed), ``str``
-  and ``list`` as plain JSON;
+  and ``list`` as plain JSON (numpy's ``float64`` is a ``float`` and arrives as
+  one: send ``np.asarray(x)`` where the student must get a 0-d array);
 * ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}`` (string keys);
 * ``{"__ndarray__": i}`` and ``{"__scalar__": i}``: blob ``i`` in ``.npy`` format;
 * markers the grader uses in arguments: ``{"__func__": name}`` (a fixed

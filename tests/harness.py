@@ -68,6 +68,22 @@ def score(
     return {result.name: result for result in results}
 
 
+#: The start of the message a check gives when it breaks on what it received: never
+#: acceptable for a mistake the checks are meant to catch.
+GRADER_FAULT = "The grader could not finish"
+
+
+def assert_caught_helpfully(
+    results: dict[str, CheckResult], function: str, functions: tuple[str, ...], case: str
+) -> None:
+    """Some check of ``function`` failed on ``case``, each failure with a real message."""
+    failed = failed_checks_of(results, function, functions)
+    assert failed, f"no check of {function} caught {case}"
+    for result in failed:
+        assert result.output.strip(), result.name
+        assert GRADER_FAULT not in result.output, (result.name, result.output)
+
+
 def failed_checks_of(
     results: dict[str, CheckResult], function: str, functions: list[str] | tuple[str, ...]
 ) -> list[CheckResult]:

@@ -17,7 +17,14 @@ import pytest
 
 from autograder.scoring import function_of, run_checks
 from autograder.submission import LocalSubmission
-from tests.harness import FLOAT_RUN, ROOT, messages_with_float_arrays, solution_cells
+from tests.harness import (
+    FLOAT_RUN,
+    GRADER_FAULT,
+    ROOT,
+    assert_caught_helpfully,
+    messages_with_float_arrays,
+    solution_cells,
+)
 
 ASSIGNMENT = "attention"
 FUNCTIONS = (
@@ -28,7 +35,6 @@ FUNCTIONS = (
     "build_transformer_classifier",
 )
 LEARNING_CHECK = "test_build_transformer_classifier_learns_token_order"
-GRADER_FAULT = "The grader could not finish"
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 PREAMBLE = "import numpy as np\nimport keras\n"
@@ -464,11 +470,7 @@ def mutant_results() -> dict:
 def test_mutant_fails_a_check_of_its_function(mutant_results, mutant_id, function):
     results = mutant_results[mutant_id]
     assert results and all(function_of(name, list(FUNCTIONS)) == function for name in results)
-    failed = [r for r in results.values() if not r.passed]
-    assert failed, f"no check of {function} caught {mutant_id}"
-    for result in failed:
-        assert GRADER_FAULT not in result.output, (result.name, result.output)
-        assert result.output.strip(), result.name
+    assert_caught_helpfully(results, function, FUNCTIONS, mutant_id)
 
 
 @pytest.mark.parametrize(

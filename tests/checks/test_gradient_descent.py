@@ -12,13 +12,12 @@ import pytest
 
 from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission
-from tests.harness import ROOT, failed_checks_of, reference, released, score
+from tests.harness import GRADER_FAULT, ROOT, failed_checks_of, reference, released, score
 
 ASSIGNMENT = "gradient_descent"
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 FUNCTIONS = ("predict", "mse_loss", "mse_gradients", "gradient_descent")
-GRADER_FAULT = "The grader could not finish"
 #: Four or more numbers with decimals in a row: an array printed into a message.
 LONG_FLOAT_RUN = re.compile(r"(-?\d+\.\d+[,;\s\]]+){4,}")
 

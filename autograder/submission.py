@@ -91,6 +91,16 @@ def student_error(function: str, reply: dict) -> SubmissionError:
     )
 
 
+def _naming(error: SubmissionError, task: str, student: str) -> SubmissionError:
+    """``error`` of a task, told as an error of the student's ``student``."""
+    if isinstance(error, NotImplementedYet):
+        return NotImplementedYet(student)
+    if isinstance(error, StudentException) and error.error_type == "NameError":
+        if f"'{student}'" in str(error):
+            return FunctionMissing(student)
+    return SubmissionError(str(error).replace(f"`{task}`", f"`{student}`", 1))
+
+
 class Submission:
     """Interface the checks use. Subclasses implement :meth:`_call`.
 
@@ -122,7 +132,15 @@ class Submission:
         """
         return self._call(function, args, kwargs, return_args=True)
 
-    def task(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    def task(
+        self,
+        name: str,
+        *args: Any,
+        timeout: float | None = None,
+        student: str | None = None,
+        doing: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run the grader's task ``"<module>.<function>"`` (see :mod:`autograder.tasks`).
 
         The task runs where the student's functions live and gets their namespace.
@@ -130,12 +148,29 @@ class Submission:
         Args:
             name: the task, e.g. ``"keras_models.fit_predict"``.
             timeout: seconds it may take (default: the call time limit).
+            student: the student's function or class the task works on; failures then
+                name it rather than the task ("`build_cnn` is not implemented yet").
+            doing: what the grader was doing, to start failure messages with
+                ("While the grader trained your model: ...").
 
         Raises:
-            SubmissionError: as :meth:`call`; a student builder that is missing
-                or unimplemented is reported as such.
+            SubmissionError: as :meth:`call`.
+
+        Example:
+            >>> submission.task("keras_models.model_info", "build_cnn",
+            ...                 args=[(28, 28, 1), 10], student="build_cnn")  # doctest: +SKIP
         """
-        return self._task(name, args, kwargs, timeout)
+        try:
+            return self._task(name, args, kwargs, timeout)
+        except Unavailable:
+            raise
+        except SubmissionError as error:
+            if student is None and doing is None:
+                raise
+            renamed = _naming(error, name, student) if student else error
+            if doing and not isinstance(renamed, NotImplementedYet | FunctionMissing):
+                renamed = SubmissionError(f"While the grader {doing}: {renamed}")
+            raise renamed from None
 
     def _call(
         self, function: str, args: tuple, kwargs: dict, return_args: bool

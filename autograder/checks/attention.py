@@ -52,11 +52,8 @@ from autograder.checks.common import (
     report_metric,
 )
 from autograder.submission import (
-    FunctionMissing,
-    NotImplementedYet,
     StudentException,
     SubmissionError,
-    Unavailable,
 )
 
 #: The student functions (and class) these checks grade (curriculum order).
@@ -314,26 +311,6 @@ def _expect_masked(
         expected_out,
         hint="The weights are right; the output is weights @ v, shape (..., T_q, d_v).",
     )
-
-
-def _task(submission, student: str, name: str, *args, timeout: float, **kwargs) -> Any:
-    """Run a grader task on the student's ``student`` (a class or a builder).
-
-    Failures name the student's code, not the task: a stub reads "`TransformerBlock`
-    is not implemented yet", an exception "calling `TransformerBlock` raised ...".
-    """
-    try:
-        return submission.task(name, *args, timeout=timeout, **kwargs)
-    except NotImplementedYet:
-        raise NotImplementedYet(student) from None
-    except StudentException as error:
-        if error.error_type == "NameError" and f"'{student}'" in str(error):
-            raise FunctionMissing(student) from None
-        raise SubmissionError(str(error).replace(f"`{name}`", f"`{student}`", 1)) from None
-    except Unavailable:
-        raise
-    except SubmissionError as error:  # a time-out, an unreadable result
-        raise SubmissionError(str(error).replace(f"`{name}`", f"`{student}`", 1)) from None
 
 
 # ---------------------------------------------------------------------------
@@ -652,10 +629,11 @@ def _block_outputs(
     submission, rng, kwargs: dict, inputs: list, zero_sublayers: bool = False
 ) -> list[np.ndarray]:
     """The student's block's outputs for ``inputs``, each checked to have the input's shape."""
-    result = _task(
-        submission, "TransformerBlock", "attention.block_outputs", "TransformerBlock", kwargs,
+    result = submission.task(
+        "attention.block_outputs", "TransformerBlock", kwargs,
         inputs, seed=int(rng.integers(0, 2**31)), zero_sublayers=zero_sublayers,
         timeout=BUILD_TIMEOUT,
+        student="TransformerBlock",
     )  # fmt: skip
     call = f"{_block_text(kwargs)}(x, training=False)"
     if not isinstance(result, dict) or not isinstance(result.get("outputs"), list):
@@ -781,9 +759,10 @@ def test_TransformerBlock_get_config_round_trips(submission, rng):
     """get_config() holds the constructor arguments, and from_config(config) with the same weights gives the same output."""
     kwargs = _block_kwargs(rng)
     x = _block_input(rng, kwargs["embed_dim"])
-    result = _task(
-        submission, "TransformerBlock", "attention.block_round_trip", "TransformerBlock", kwargs,
+    result = submission.task(
+        "attention.block_round_trip", "TransformerBlock", kwargs,
         x, seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
+        student="TransformerBlock",
     )  # fmt: skip
     call = f"{_block_text(kwargs)}.get_config()"
     if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
@@ -831,10 +810,10 @@ def _classifier_text(args) -> str:
 
 
 def _model_info(submission, rng, args) -> dict:
-    info = _task(
-        submission, "build_transformer_classifier", "keras_models.model_info",
-        "build_transformer_classifier", args=list(args), seed=int(rng.integers(0, 2**31)),
+    info = submission.task(
+        "keras_models.model_info", "build_transformer_classifier", args=list(args), seed=int(rng.integers(0, 2**31)),
         timeout=BUILD_TIMEOUT,
+        student="build_transformer_classifier",
     )  # fmt: skip
     if not isinstance(info, dict):
         fail(f"`{_classifier_text(args)}` could not be inspected; got {describe(info)}.")
@@ -842,10 +821,10 @@ def _model_info(submission, rng, args) -> dict:
 
 
 def _predict(submission, rng, args, x: np.ndarray) -> np.ndarray:
-    predictions = _task(
-        submission, "build_transformer_classifier", "keras_models.predict",
-        "build_transformer_classifier", x, args=list(args), seed=int(rng.integers(0, 2**31)),
+    predictions = submission.task(
+        "keras_models.predict", "build_transformer_classifier", x, args=list(args), seed=int(rng.integers(0, 2**31)),
         timeout=BUILD_TIMEOUT,
+        student="build_transformer_classifier",
     )  # fmt: skip
     call = f"{_classifier_text(args)}.predict(tokens)"
     return expect_finite(
@@ -978,11 +957,11 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
     x_test, y_test = _order_task(rng, ORDER_N_TEST)
     one_hot = np.eye(2)[y_train]
     args = [ORDER_SEQ_LEN, ORDER_VOCAB, 2]
-    predictions = _task(
-        submission, "build_transformer_classifier", "keras_models.fit_predict",
-        "build_transformer_classifier", x_train.astype(float), one_hot, x_test.astype(float),
+    predictions = submission.task(
+        "keras_models.fit_predict", "build_transformer_classifier", x_train.astype(float), one_hot, x_test.astype(float),
         ORDER_EPOCHS, args=args, batch_size=ORDER_BATCH_SIZE, seed=int(rng.integers(0, 2**31)),
         timeout=TRAIN_TIMEOUT,
+        student="build_transformer_classifier",
     )  # fmt: skip
     call = f"{_classifier_text(args)} trained on the order task"
     predictions = expect_finite(

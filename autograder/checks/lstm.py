@@ -41,7 +41,7 @@ from autograder.checks.common import (
     rel_error,
     report_metric,
 )
-from autograder.submission import NotImplementedYet, StudentException, SubmissionError
+from autograder.submission import StudentException, SubmissionError
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = ("lstm_cell_forward", "lstm_forward", "make_windows", "build_lstm_model")
@@ -532,21 +532,12 @@ def _sunspots() -> np.ndarray:
     return data[:, 1]
 
 
-def _task(submission, doing: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Run a task on the student's builder; its errors speak of the builder, not of the task."""
-    try:
-        return submission.task(name, "build_lstm_model", *args, **kwargs)
-    except NotImplementedYet:
-        raise NotImplementedYet("build_lstm_model") from None
-    except SubmissionError as error:
-        raise SubmissionError(f"While the grader {doing}: {error}") from None
-
-
 def _model_info(submission, window: int, **kwargs) -> dict:
     doing = f"built the model of `{_call_text(window, kwargs.get('units'))}`"
-    info = _task(
-        submission, doing, "keras_models.model_info", args=[window], kwargs=kwargs, timeout=60
-    )
+    info = submission.task(
+        "keras_models.model_info", "build_lstm_model", args=[window], kwargs=kwargs,
+        timeout=60, student="build_lstm_model", doing=doing,
+    )  # fmt: skip
     if not isinstance(info, dict):
         fail(f"The grader could not inspect the model of `build_lstm_model({window})`.")
     return info
@@ -666,10 +657,9 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
         f"a model from build_lstm_model({window}), trained for {EPOCHS} epochs with batch size "
         f"{BATCH_SIZE} on the sunspot years 1700-1958 (scaled to [0, 1])"
     )
-    predictions = _task(
-        submission,
-        f"trained {call}",
+    predictions = submission.task(
         "keras_models.fit_predict",
+        "build_lstm_model",
         x_train,
         y_train,
         x_test,
@@ -678,6 +668,8 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
         batch_size=BATCH_SIZE,
         seed=seed,
         timeout=120,
+        student="build_lstm_model",
+        doing=f"trained {call}",
     )
     predictions = expect_shape(
         call + ", its forecasts of the years 1959-2008",

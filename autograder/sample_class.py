@@ -32,6 +32,18 @@ MISTAKES = {
         "tanh_derivative",
         "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
     ),
+    "keras_intro": (
+        "normalize",
+        "def normalize(train, test):\n"
+        "    mean, std = test.mean(axis=0), test.std(axis=0)  # the test set's statistics\n"
+        "    return (train - mean) / std, (test - mean) / std\n",
+    ),
+    "cnn": (
+        "preprocess_images",
+        "def preprocess_images(images):\n"
+        "    images = np.asarray(images, dtype='float32')  # left in 0-255\n"
+        "    return images[..., None] if images.ndim == 3 else images\n",
+    ),
     "attention": (
         "causal_mask",
         "def causal_mask(length):\n"
@@ -44,6 +56,12 @@ MISTAKES = {
         "    n = len(series) - window\n"
         "    X = np.stack([series[i : i + window] for i in range(n)])[..., None]\n"
         "    return X, series[window - 1 : window - 1 + n]  # off by one: the last input\n",
+    ),
+    "autoencoder": (
+        "add_noise",
+        "def add_noise(images, noise_factor, seed=0):\n"
+        "    noise = np.random.default_rng(seed).standard_normal(np.shape(images))\n"
+        "    return images + noise_factor * noise  # not clipped to [0, 1]\n",
     ),
     "rbm": (
         "hidden_probabilities",

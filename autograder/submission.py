@@ -9,6 +9,7 @@ sandbox boundary.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from autograder import channel
@@ -39,11 +40,26 @@ class NotImplementedYet(SubmissionError):
         )
 
 
+#: Terminal colour and style codes, which Keras puts in its error messages.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _readable(message: str) -> str:
+    """An error message as a student reads it in a results page.
+
+    Terminal colour codes are dropped, and Keras's "Arguments received by ..."
+    dump of every argument value (long, and repeating the grader's inputs) is cut.
+    """
+    message = _ANSI.sub("", message)
+    message = message.split("\n\nArguments received by", 1)[0]
+    return message.strip()
+
+
 class StudentException(SubmissionError):
     """The student's function raised an exception."""
 
     def __init__(self, function: str, error_type: str, message: str, where: str = "") -> None:
-        message = message[:500]
+        message = _readable(message)[:500]
         text = f"calling `{function}` raised {error_type}: {message}"
         if where:
             text += f" ({where})"

@@ -84,3 +84,34 @@ def test_tasks_run_in_process_for_the_kits_own_tests():
 def test_missing_function_is_reported_by_name():
     with pytest.raises(FunctionMissing):
         LocalSubmission({}).call("build")
+
+
+def test_task_failures_name_the_students_builder_and_what_the_grader_did():
+    namespace: dict = {}
+    exec(BUILDER + "\ndef broken(n_in, n_out):\n    return build(n_in, n_out)(None)\n", namespace)
+    submission = LocalSubmission(namespace)
+    with pytest.raises(NotImplementedYet, match="`unfinished` is not implemented yet"):
+        submission.task("keras_models.model_info", "unfinished", args=[4, 2], student="unfinished")
+    with pytest.raises(FunctionMissing, match="`absent` is not defined"):
+        submission.task("keras_models.model_info", "absent", args=[4, 2], student="absent")
+    with pytest.raises(Exception) as caught:
+        submission.task(
+            "keras_models.model_info", "broken", args=[4, 2], student="broken",
+            doing="built `broken(4, 2)`",
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith("While the grader built `broken(4, 2)`: calling `broken` raised")
+    assert "keras_models" not in message
+
+
+def test_keras_error_messages_lose_colour_codes_and_argument_dumps():
+    error = StudentException(
+        "build_cnn",
+        "ValueError",
+        '\x1b[1mInput 0 of layer "dense" is incompatible\x1b[0m: expected ndim=2\n\n'
+        "Arguments received by Dense.call():\n  • inputs=tf.Tensor(shape=(None, 4, 4))",
+    )
+    assert str(error) == (
+        'calling `build_cnn` raised ValueError: Input 0 of layer "dense" is incompatible: '
+        "expected ndim=2"
+    )

@@ -46,25 +46,118 @@ def _loss_name(model) -> str | None:
     return str(name or type(loss).__name__)
 
 
-def model_info(namespace: dict, builder: str, args=(), kwargs=None, pick=None, seed: int = 0):
-    """What a check needs to know of a built model, without training it.
+def _all_layers(model) -> list:
+    """Every layer inside ``model``, nested models' layers included (not the model itself)."""
+    flatten = getattr(model, "_flatten_layers", None)
+    if callable(flatten):
+        return list(flatten(include_self=False, recursive=True))
+    found, stack = [], list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        stack.extend(getattr(layer, "layers", []))
+    return found
+
+
+def _lineage(layer) -> list[str]:
+    """The names of a layer's class and of its base classes up to ``Layer``."""
+    names = []
+    for cls in type(layer).__mro__:
+        names.append(cls.__name__)
+        if cls.__name__ == "Layer":
+            break
+    return names
+
+
+def _from_logits(loss) -> bool | None:
+    """Whether the compiled loss expects logits; ``None`` when it cannot tell."""
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        return False  # a loss given by name uses its defaults: probabilities
+    value = getattr(loss, "from_logits", None)
+    if value is None:
+        get_config = getattr(loss, "get_config", None)
+        try:
+            config = get_config() if callable(get_config) else {}
+        except Exception:  # a loss function or a custom object without a config
+            config = {}
+        value = config.get("from_logits") if isinstance(config, dict) else None
+    if value is None and callable(loss):
+        return False  # a plain loss function such as keras.losses.categorical_crossentropy
+    return None if value is None else bool(value)
+
+
+def _loss_function(loss) -> str | None:
+    """The name of the function a loss object wraps (or of the loss, for a function)."""
+    wrapped = getattr(loss, "fn", None)
+    if callable(loss) and not callable(wrapped):
+        wrapped = loss
+    return str(getattr(wrapped, "__name__", ""))[:60] or None
+
+
+def _attribute(model, name: str):
+    try:
+        return getattr(model, name)
+    except Exception:  # a subclassed or input-less model has no shapes until it is called
+        return None
+
+
+def _batchless(shape) -> list | None:
+    """A shape with its batch axis as None: a model first called on a batch records its size."""
+    if shape is None:
+        return None
+    shape = _shape(shape)
+    return [None, *shape[1:]] if shape else shape
+
+
+def describe(model, seen_input=None, seen_output=None) -> dict:
+    """What a check needs to know of a model, as plain data.
+
+    A model without declared shapes (a subclassed ``keras.Model``, a ``Sequential``
+    without an ``Input``) is described by the shapes of an input it was called on
+    and of the output it gave, where given.
 
     Returns:
         ``{"input_shape", "output_shape", "n_params", "compiled", "loss",
-        "layers": [class names], "output_activation"}``.
+        "loss_class", "loss_function", "from_logits", "layers": [top-level class
+        names], "all_layers": [class names, nested models' layers included],
+        "lineages": [[class and base class names] per layer of all_layers],
+        "output_activation"}``.
     """
-    model = _build(namespace, builder, args, kwargs, pick, seed)
+    input_shape = _attribute(model, "input_shape")
+    output_shape = _attribute(model, "output_shape")
+    if input_shape is None and seen_input is not None:
+        input_shape = np.shape(seen_input)
+    if output_shape is None and seen_output is not None:
+        output_shape = np.shape(seen_output)
+    try:
+        n_params = int(model.count_params())
+    except Exception:  # not built yet
+        n_params = None
+    loss = getattr(model, "loss", None)
     last = model.layers[-1] if model.layers else None
     activation = getattr(last, "activation", None)
+    layers = _all_layers(model)
     return {
-        "input_shape": _shape(model.input_shape),
-        "output_shape": _shape(model.output_shape),
-        "n_params": int(model.count_params()),
+        "input_shape": _batchless(input_shape),
+        "output_shape": _batchless(output_shape),
+        "n_params": n_params,
         "compiled": bool(getattr(model, "compiled", False) or getattr(model, "optimizer", None)),
         "loss": _loss_name(model),
+        "loss_class": type(loss).__name__[:60] if loss is not None else None,
+        "loss_function": _loss_function(loss),
+        "from_logits": _from_logits(loss),
         "layers": [type(layer).__name__ for layer in model.layers],
+        "all_layers": [type(layer).__name__ for layer in layers],
+        "lineages": [_lineage(layer) for layer in layers],
         "output_activation": getattr(activation, "__name__", None) if activation else None,
     }
+
+
+def model_info(namespace: dict, builder: str, args=(), kwargs=None, pick=None, seed: int = 0):
+    """What a check needs to know of a built model, without training it: see :func:`describe`."""
+    return describe(_build(namespace, builder, args, kwargs, pick, seed))
 
 
 def predict(namespace: dict, builder: str, x, args=(), kwargs=None, pick=None, seed: int = 0):

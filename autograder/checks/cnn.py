@@ -286,25 +286,28 @@ POOLING_CLASSES = {"BasePooling", "BaseGlobalPooling"}
 # trained for EPOCHS epochs with batch size BATCH_SIZE. Held out: the last 100 of each
 # digit, perturbed per run (_digits.perturb). Trained on the unperturbed digits alone,
 # the reference loses about 4 points on shifted digits; with the copies it does not.
-# Measured with this module's data and budget on 2 CPU cores, held-out accuracy over
-# grading seeds (each seed draws the perturbations and the training seed):
+# Measured with this module's data on 2 CPU cores, held-out accuracy over grading seeds
+# (each seed draws the perturbations and the training seed). With 4 epochs:
 #   reference (Conv2D 16, pool, Conv2D 32, pool, Flatten, softmax; Adam 0.001),
 #     15 seeds: 0.954 +- 0.007, worst 0.939, about 5 s per training;
-#   the same with 32 and 64 filters, 10 seeds: 0.957 +- 0.005, worst 0.946;
 #   the kit's alternatives, 5 seeds each: functional 32/64 filters + Dense(64)
-#     0.961 +- 0.003 (worst 0.958, 9 s); nested feature extractor + GlobalAveragePooling2D
+#     0.961 +- 0.003 (worst 0.958); nested feature extractor + GlobalAveragePooling2D
 #     with Adam 0.003 0.956 +- 0.006 (worst 0.948); LeNet-like 5 x 5 filters with average
 #     pooling and dropout 0.968 +- 0.005 (worst 0.962);
-#   global-pooling models with Adam's default rate learn more slowly in this budget:
-#     0.944 +- 0.006 (worst 0.934, 8 seeds);
+#   but three convolutions and GlobalAveragePooling2D with Adam's default rate learn more
+#     slowly: 0.939 (worst 0.937, 5 seeds), too close to the threshold for a correct model.
+# So the grader trains for 8 epochs (about 8 s per training):
+#   reference, 5 seeds: 0.957 (worst 0.948); the global-pooling model with Adam's default
+#     rate, 5 seeds: 0.956 (worst 0.951); with 6 epochs it reached 0.949 (worst 0.941);
 #   a model that does not learn (Adam, learning rate 1): 0.100 on every seed.
-# Threshold 0.93, as the course asks: 2.4 points (3.6 standard deviations) under the
-# reference's mean and 0.9 under its worst run; 83 points over a model that does not learn.
+# Threshold 0.93, as the course asks: 2.7 points under the reference's mean and 1.8
+# under the worst run of any correct model measured; 83 points over a model that does
+# not learn.
 DIGIT_COPIES = 2
-EPOCHS = 4
+EPOCHS = 8
 BATCH_SIZE = 32
 MIN_ACCURACY = 0.93
-#: Seconds the training task may take (about 5 s on 2 cores for the reference).
+#: Seconds the training task may take (about 8 s on 2 cores for the reference).
 TRAIN_TIMEOUT = 180.0
 
 

@@ -627,7 +627,7 @@ def build_cnn(input_shape, n_classes):
     pooled = keras.layers.GlobalAveragePooling2D()(features(inputs))
     outputs = keras.layers.Dense(n_classes, activation="softmax")(pooled)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(0.003), loss=keras.losses.categorical_crossentropy)
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.categorical_crossentropy)
     return model
 """,
     ),

@@ -9,6 +9,7 @@ a fraction of a second per run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -29,14 +30,31 @@ def solution_cells(path: Path) -> list[str]:
     ]
 
 
+#: An import statement on a line of its own.
+IMPORT_LINE = re.compile(r"^(?:import|from)\s+[\w.]+.*$", re.M)
+
+
+def notebook_imports(path: Path) -> str:
+    """The import statements of a notebook's plain code cells (neither solution nor test)."""
+    notebook = nbformat.read(path, as_version=4)
+    return "\n".join(
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("solution")
+        and not cell.metadata.get("nbgrader", {}).get("grade")
+        for line in IMPORT_LINE.findall(cell.source)
+    )  # fmt: skip
+
+
 def namespace_of(path: Path, *extra_sources: str) -> dict:
     """Execute a notebook's solution cells, then ``extra_sources``, in a fresh namespace.
 
-    Later definitions replace earlier ones, and since every function lives in the
-    same namespace, a replaced helper is the one the other functions call.
+    The notebook's own imports (``np``, ``keras``, ``pd``, ...) run first. Later
+    definitions replace earlier ones, and since every function lives in the same
+    namespace, a replaced helper is the one the other functions call.
     """
     namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
+    exec("import numpy as np\n" + notebook_imports(path), namespace)
     for source in [*solution_cells(path), *extra_sources]:
         exec(compile(source, str(path), "exec"), namespace)
     return namespace
@@ -53,19 +71,39 @@ def released(assignment: str) -> dict:
 
 
 def score(
-    assignment: str, namespace: dict, seed: int = 0, only: str | None = None
+    assignment: str,
+    namespace: dict,
+    seed: int = 0,
+    only: str | Callable[[str], bool] | None = None,
 ) -> dict[str, CheckResult]:
     """Run the hidden checks of ``assignment`` on ``namespace``; results by check name.
 
     Args:
-        only: run only the checks of this student function.
+        only: run only the checks of this student function, or those whose names
+            this predicate accepts.
     """
-    selected = None
-    if only is not None:
+    selected = only
+    if isinstance(only, str):
         functions = list(graded_functions(assignment))
         selected = lambda name: function_of(name, functions) == only  # noqa: E731
     results = run_checks(assignment, LocalSubmission(namespace, seed=seed), only=selected)
     return {result.name: result for result in results}
+
+
+class RecordingSubmission(LocalSubmission):
+    """A LocalSubmission that keeps the arguments of every task it runs.
+
+    The kit's tests read them to prove what a task never receives (held-out labels,
+    the public images unperturbed).
+    """
+
+    def __init__(self, namespace: dict, seed: int = 0) -> None:
+        super().__init__(namespace, seed)
+        self.tasks: list[tuple[str, tuple, dict]] = []
+
+    def _task(self, name, args, kwargs, timeout):
+        self.tasks.append((name, args, kwargs))
+        return super()._task(name, args, kwargs, timeout)
 
 
 #: The start of the message a check gives when it breaks on what it received: never

@@ -9,9 +9,6 @@ other test scores the checks of the function it is about.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -21,9 +18,12 @@ from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    RecordingSubmission,
     assert_caught_helpfully,
     messages_with_float_arrays,
-    solution_cells,
+    reference,
+    released,
+    score,
 )
 
 ASSIGNMENT = "attention"
@@ -37,7 +37,6 @@ FUNCTIONS = (
 LEARNING_CHECK = "test_build_transformer_classifier_learns_token_order"
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-PREAMBLE = "import numpy as np\nimport keras\n"
 
 # Some mutants fill every score of a row with -inf (NaN weights) or overflow on purpose.
 pytestmark = pytest.mark.filterwarnings(
@@ -46,32 +45,6 @@ pytestmark = pytest.mark.filterwarnings(
     # Mutant blocks that never call one of their sublayers leave it unbuilt; Keras says so.
     "ignore:`build\\(\\)` was called on layer:UserWarning",
 )
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
-
-def _namespace(sources: list[str], path: Path, *extra_sources: str) -> dict:
-    namespace: dict = {"__name__": "submission"}
-    exec(PREAMBLE, namespace)
-    for source in [*sources, *extra_sources]:
-        exec(compile(source, str(path), "exec"), namespace)
-    return namespace
-
-
-def reference(*replacements: str) -> dict:
-    """The reference solution's functions and class, with optional replacement definitions."""
-    return _namespace(solution_cells(SOURCE), SOURCE, *replacements)
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if RELEASED.exists():
-        return _namespace(solution_cells(RELEASED), RELEASED)
-    stubs = [
-        _SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell)
-        for cell in solution_cells(SOURCE)
-    ]
-    return _namespace(stubs, SOURCE)
 
 
 def _selection(*functions: str, learning: bool = False):
@@ -85,26 +58,9 @@ def _selection(*functions: str, learning: bool = False):
     return accept
 
 
-def _score(namespace: dict, seed: int, only=None) -> dict:
-    results = run_checks(ASSIGNMENT, LocalSubmission(namespace, seed=seed), only)
-    return {result.name: result for result in results}
-
-
 # ---------------------------------------------------------------------------
 # The reference and the stubs.
 # ---------------------------------------------------------------------------
-
-
-class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task it runs."""
-
-    def __init__(self, namespace: dict, seed: int = 0) -> None:
-        super().__init__(namespace, seed)
-        self.tasks: list[tuple[str, tuple, dict]] = []
-
-    def _task(self, name, args, kwargs, timeout):
-        self.tasks.append((name, args, kwargs))
-        return super()._task(name, args, kwargs, timeout)
 
 
 LEARNING_SEEDS = (0, 1, 2)
@@ -115,7 +71,7 @@ def reference_learning_runs() -> dict:
     """The learning check on the reference, once per seed, with the tasks it ran."""
     runs = {}
     for seed in LEARNING_SEEDS:
-        submission = RecordingSubmission(reference(), seed=seed)
+        submission = RecordingSubmission(reference(ASSIGNMENT), seed=seed)
         (result,) = run_checks(ASSIGNMENT, submission, lambda name: name == LEARNING_CHECK)
         runs[seed] = (result, submission)
     return runs
@@ -124,7 +80,7 @@ def reference_learning_runs() -> dict:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_gets_full_marks(seed):
     """Every check but the learning check (see the slow test below), for three seeds."""
-    results = _score(reference(), seed, _selection())
+    results = score(ASSIGNMENT, reference(ASSIGNMENT), seed, _selection())
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert LEARNING_CHECK not in results
@@ -142,7 +98,7 @@ def test_reference_passes_the_learning_check(reference_learning_runs, seed):
 
 
 def test_points_total_and_check_names():
-    results = _score({}, 0)  # nothing defined: every check fails fast
+    results = score(ASSIGNMENT, {}, 0)  # nothing defined: every check fails fast
     assert LEARNING_CHECK in results
     total = sum(r.max_score for r in results.values())
     assert 15 <= total <= 30
@@ -165,7 +121,7 @@ def test_learning_task_gets_no_test_labels(reference_learning_runs):
 
 
 def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = _score(_stub_namespace(), seed=3)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=3)
     assert LEARNING_CHECK in results
     for name, result in results.items():
         assert result.score == 0, name
@@ -175,7 +131,7 @@ def test_released_stub_gets_zero_with_not_implemented_messages():
 
 
 def test_stub_functions_raise_not_implemented():
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     arguments = {
         "scaled_dot_product_attention": (np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 2))),
         "causal_mask": (3,),
@@ -189,7 +145,7 @@ def test_stub_functions_raise_not_implemented():
 
 
 def test_notebook_solution_cells_define_every_function():
-    namespace = reference()
+    namespace = reference(ASSIGNMENT)
     for function in FUNCTIONS:
         assert callable(namespace.get(function)), function
 
@@ -457,7 +413,9 @@ LEARNING_MUTANT = "classifier_without_position_embedding"
 @pytest.fixture(scope="module")
 def mutant_results() -> dict:
     return {
-        mutant_id: _score(reference(source), seed=7, only=_selection(function))
+        mutant_id: score(
+            ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_selection(function)
+        )
         for mutant_id, function, source in MUTANTS
     }
 
@@ -542,7 +500,9 @@ def test_get_config_without_arguments_reports_why_from_config_fails():
     """A config with the arguments but an __init__ without **kwargs: from_config's error is shown."""
     source = _block().replace("dropout_rate=0.1, **kwargs):", "dropout_rate=0.1):")
     source = source.replace("super().__init__(**kwargs)", "super().__init__()")
-    results = _score(reference(source), seed=8, only=_selection("TransformerBlock"))
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, source), seed=8, only=_selection("TransformerBlock")
+    )
     result = results["test_TransformerBlock_get_config_round_trips"]
     assert not result.passed
     assert "from_config" in result.output and "TypeError" in result.output, result.output
@@ -552,7 +512,7 @@ def test_get_config_without_arguments_reports_why_from_config_fails():
 @pytest.mark.slow
 def test_classifier_without_positions_fails_the_learning_check():
     source = dict((m, s) for m, _, s in MUTANTS)[LEARNING_MUTANT]
-    submission = LocalSubmission(reference(source), seed=4)
+    submission = LocalSubmission(reference(ASSIGNMENT, source), seed=4)
     (result,) = run_checks(ASSIGNMENT, submission, lambda name: name == LEARNING_CHECK)
     assert not result.passed
     assert "position embedding" in result.output and "counts tokens" in result.output
@@ -696,7 +656,7 @@ def build_transformer_classifier(seq_len, vocab_size, n_classes, embed_dim=32, n
     ids=[alternative for alternative, *_ in ALTERNATIVES],
 )
 def test_correct_alternative_gets_full_marks(functions, sources):
-    results = _score(reference(*sources), seed=5, only=_selection())
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, *sources), seed=5, only=_selection())
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     touched = {function_of(name, list(FUNCTIONS)) for name in results}
@@ -710,7 +670,7 @@ def test_correct_alternative_gets_full_marks(functions, sources):
     ids=[alternative for alternative, _, learning, _ in ALTERNATIVES if learning],
 )
 def test_correct_alternative_passes_the_learning_check(sources):
-    submission = LocalSubmission(reference(*sources), seed=6)
+    submission = LocalSubmission(reference(ASSIGNMENT, *sources), seed=6)
     (result,) = run_checks(ASSIGNMENT, submission, lambda name: name == LEARNING_CHECK)
     assert result.passed, result.output
 
@@ -739,9 +699,9 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     weights = weights / weights.sum(axis=-1, keepdims=True)
     return weights @ v, weights
 """
-    namespace = reference(spy)
+    namespace = reference(ASSIGNMENT, spy)
     namespace["_seen"] = seen
-    results = _score(namespace, seed=11, only=_selection("scaled_dot_product_attention"))
+    results = score(ASSIGNMENT, namespace, seed=11, only=_selection("scaled_dot_product_attention"))
     output = results["test_scaled_dot_product_attention_scales_scores_by_sqrt_dk"].output
     assert "not correct" in output
     q, k = seen[-1]

@@ -16,17 +16,17 @@ import pytest
 
 from autograder.checks import autoencoder as checks
 from autograder.scoring import function_of, run_checks
-from autograder.submission import LocalSubmission
 from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    RecordingSubmission,
     assert_caught_helpfully,
     messages_with_float_arrays,
     namespace_of,
     reference,
     released,
-    solution_cells,
+    score,
 )
 
 ASSIGNMENT = "autoencoder"
@@ -36,28 +36,6 @@ LEARNING_CHECKS = (
     "test_build_autoencoder_denoises_held_out_digits",
 )
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if (ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
-        return released(ASSIGNMENT)
-    stubs = [
-        _SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell)
-        for cell in solution_cells(SOURCE)
-    ]
-    namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
-    for cell in stubs:
-        exec(cell, namespace)
-    return namespace
-
-
-def _score(namespace: dict, seed: int, only=None) -> dict:
-    results = run_checks(ASSIGNMENT, LocalSubmission(namespace, seed=seed), only)
-    return {result.name: result for result in results}
 
 
 def _of(function: str | None = None, *, learning: bool = False):
@@ -117,18 +95,6 @@ def test_notebook_add_noise_matches_the_graders_formula():
 LEARNING_SEEDS = (0, 1, 2)
 
 
-class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task it runs."""
-
-    def __init__(self, namespace: dict, seed: int = 0) -> None:
-        super().__init__(namespace, seed)
-        self.tasks: list[tuple[str, tuple, dict]] = []
-
-    def _task(self, name, args, kwargs, timeout):
-        self.tasks.append((name, args, kwargs))
-        return super()._task(name, args, kwargs, timeout)
-
-
 @pytest.fixture(scope="module")
 def reference_learning_runs() -> dict:
     """The two learning checks on the reference, once per seed, with the tasks they ran."""
@@ -143,7 +109,7 @@ def reference_learning_runs() -> dict:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_gets_full_marks(seed):
     """Every check but the learning checks (see the slow test below), for three seeds."""
-    results = _score(reference(ASSIGNMENT), seed, _of())
+    results = score(ASSIGNMENT, reference(ASSIGNMENT), seed, _of())
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     n_checks = len([name for name in vars(checks) if name.startswith("test_")])
@@ -178,7 +144,7 @@ def test_learning_tasks_get_no_held_out_targets(reference_learning_runs):
 
 
 def test_points_total_and_check_names():
-    results = _score({}, 0)  # nothing defined: every check fails fast
+    results = score(ASSIGNMENT, {}, 0)  # nothing defined: every check fails fast
     total = sum(r.max_score for r in results.values())
     assert 15 <= total <= 30
     assert set(LEARNING_CHECKS) <= set(results)
@@ -188,7 +154,7 @@ def test_points_total_and_check_names():
 
 
 def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = _score(_stub_namespace(), seed=3)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=3)
     assert set(LEARNING_CHECKS) <= set(results)
     for name, result in results.items():
         assert result.score == 0, name
@@ -198,7 +164,7 @@ def test_released_stub_gets_zero_with_not_implemented_messages():
 
 
 def test_stub_functions_raise_not_implemented():
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     with pytest.raises(NotImplementedError):
         stub["build_autoencoder"](20, 3)
     with pytest.raises(NotImplementedError):
@@ -376,7 +342,7 @@ LEARNING_MUTANT = (
 @pytest.fixture(scope="module")
 def mutant_results() -> dict:
     return {
-        mutant_id: _score(reference(ASSIGNMENT, source), seed=7, only=_of(function))
+        mutant_id: score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_of(function))
         for mutant_id, function, source in MUTANTS
     }
 
@@ -384,7 +350,7 @@ def mutant_results() -> dict:
 @pytest.fixture(scope="module")
 def learning_mutant_results() -> dict:
     _, source = LEARNING_MUTANT
-    return _score(reference(ASSIGNMENT, source), seed=7, only=_of(learning=True))
+    return score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_of(learning=True))
 
 
 @pytest.mark.parametrize(
@@ -657,7 +623,9 @@ def add_noise(images, noise_factor, seed=0):
     ids=[alternative for alternative, _ in [*BUILDER_ALTERNATIVES, SUBCLASSED_BUILDER]],
 )
 def test_correct_alternative_builder_gets_full_structural_marks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=5, only=_of("build_autoencoder"))
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_of("build_autoencoder")
+    )
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert results and not failed
 
@@ -669,7 +637,7 @@ def test_correct_alternative_builder_gets_full_structural_marks(source):
     ids=[alternative for alternative, _ in BUILDER_ALTERNATIVES],
 )
 def test_correct_alternative_builder_passes_the_learning_checks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=6, only=_of(learning=True))
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=6, only=_of(learning=True))
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert set(results) == set(LEARNING_CHECKS) and not failed
 
@@ -680,7 +648,7 @@ def test_correct_alternative_builder_passes_the_learning_checks(source):
     ids=[alternative for alternative, _ in NOISE_ALTERNATIVES],
 )
 def test_correct_alternative_add_noise_gets_full_marks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=5, only=_of("add_noise"))
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_of("add_noise"))
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert results and not failed
 

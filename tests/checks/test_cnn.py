@@ -24,11 +24,12 @@ from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    RecordingSubmission,
     assert_caught_helpfully,
     messages_with_float_arrays,
     reference,
     released,
-    solution_cells,
+    score,
 )
 
 ASSIGNMENT = "cnn"
@@ -38,20 +39,6 @@ LEARNING_SEEDS = (0, 1, 2)
 
 # Keras warns about layers it builds lazily (nested models called on an Input).
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if (ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
-        return released(ASSIGNMENT)
-    source = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
-    for cell in solution_cells(source):
-        exec(_SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell), namespace)
-    return namespace
 
 
 def _select(*functions: str, learning: bool = False):
@@ -63,23 +50,6 @@ def _select(*functions: str, learning: bool = False):
         return not functions or function_of(name, list(FUNCTIONS)) in functions
 
     return accept
-
-
-def _score(namespace: dict, seed: int, only=None) -> dict:
-    results = run_checks(ASSIGNMENT, LocalSubmission(namespace, seed=seed), only)
-    return {result.name: result for result in results}
-
-
-class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task it runs."""
-
-    def __init__(self, namespace: dict, seed: int = 0) -> None:
-        super().__init__(namespace, seed)
-        self.tasks: list[tuple[str, tuple, dict]] = []
-
-    def _task(self, name, args, kwargs, timeout):
-        self.tasks.append((name, args, kwargs))
-        return super()._task(name, args, kwargs, timeout)
 
 
 # ---------------------------------------------------------------------------
@@ -162,7 +132,7 @@ def test_model_info_sees_nested_layers_and_the_loss(loss, name, from_logits):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_gets_full_marks(seed):
     """Every check but the learning check (see the slow tests below), for three seeds."""
-    results = _score(reference(ASSIGNMENT), seed, _select())
+    results = score(ASSIGNMENT, reference(ASSIGNMENT), seed, _select())
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert LEARNING_CHECK not in results and len(results) >= 10
@@ -211,7 +181,7 @@ def test_learning_task_gets_no_held_out_labels_nor_raw_held_out_digits(reference
 
 
 def test_points_total_and_check_names():
-    results = _score({}, 0)  # nothing defined: every check fails fast
+    results = score(ASSIGNMENT, {}, 0)  # nothing defined: every check fails fast
     assert LEARNING_CHECK in results
     total = sum(r.max_score for r in results.values())
     assert 15 <= total <= 30
@@ -221,7 +191,7 @@ def test_points_total_and_check_names():
 
 
 def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = _score(_stub_namespace(), seed=3)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=3)
     assert LEARNING_CHECK in results
     for name, result in results.items():
         assert result.score == 0, name
@@ -231,7 +201,7 @@ def test_released_stub_gets_zero_with_not_implemented_messages():
 
 
 def test_stub_functions_raise_not_implemented():
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     arguments = {
         "preprocess_images": (np.zeros((2, 4, 5), dtype=np.uint8),),
         "build_cnn": ((28, 28, 1), 10),
@@ -436,7 +406,7 @@ LEARNING_MUTANT = (
 @pytest.fixture(scope="module")
 def mutant_results() -> dict:
     return {
-        mutant_id: _score(reference(ASSIGNMENT, source), seed=7, only=_select(function))
+        mutant_id: score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_select(function))
         for mutant_id, function, source in MUTANTS
     }
 
@@ -660,7 +630,9 @@ def build_cnn(input_shape, n_classes):
     "source", [s for _, s in PREPROCESS_ALTERNATIVES], ids=[a for a, _ in PREPROCESS_ALTERNATIVES]
 )
 def test_correct_preprocess_alternative_gets_full_marks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=5, only=_select("preprocess_images"))
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_select("preprocess_images")
+    )
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert results and not failed
 
@@ -669,7 +641,7 @@ def test_correct_preprocess_alternative_gets_full_marks(source):
     "source", [s for _, s in BUILDER_ALTERNATIVES], ids=[a for a, _ in BUILDER_ALTERNATIVES]
 )
 def test_correct_builder_alternative_passes_the_structural_checks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=5, only=_select("build_cnn"))
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_select("build_cnn"))
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert len(results) >= 8 and not failed
 
@@ -704,7 +676,7 @@ def preprocess_images(images):
 """
     namespace = reference(ASSIGNMENT, spy)
     namespace["_seen"] = seen
-    results = _score(namespace, seed=11, only=_select("preprocess_images"))
+    results = score(ASSIGNMENT, namespace, seed=11, only=_select("preprocess_images"))
     output = results["test_preprocess_images_scales_uint8_to_unit_interval"].output
     assert seen and "not correct" in output
     expected = checks._preprocess(seen[0])

@@ -11,9 +11,6 @@ alternative builders and the builders that do not learn.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -24,10 +21,12 @@ from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    RecordingSubmission,
     assert_caught_helpfully,
     messages_with_float_arrays,
+    reference,
     released,
-    solution_cells,
+    score,
 )
 
 ASSIGNMENT = "keras_intro"
@@ -42,36 +41,9 @@ METRICS = {
 }
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-PREAMBLE = "import numpy as np\nimport pandas as pd\nimport keras\n"
 
 # A mistake drops the target column with inplace=True, which pandas 3.1 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
-
-def _namespace(sources: list[str], path: Path, *extra_sources: str) -> dict:
-    namespace: dict = {"__name__": "submission"}
-    exec(PREAMBLE, namespace)
-    for source in [*sources, *extra_sources]:
-        exec(compile(source, str(path), "exec"), namespace)
-    return namespace
-
-
-def reference(*replacements: str) -> dict:
-    """The reference solution's functions, with optional replacement definitions."""
-    return _namespace(solution_cells(SOURCE), SOURCE, *replacements)
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if RELEASED.exists():
-        return released(ASSIGNMENT)
-    stubs = [
-        _SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell)
-        for cell in solution_cells(SOURCE)
-    ]
-    return _namespace(stubs, SOURCE)
 
 
 def _of(*functions: str, learning: bool = False):
@@ -83,23 +55,6 @@ def _of(*functions: str, learning: bool = False):
         return not functions or function_of(name, list(FUNCTIONS)) in functions
 
     return accept
-
-
-def _score(namespace: dict, seed: int, only=None) -> dict:
-    results = run_checks(ASSIGNMENT, LocalSubmission(namespace, seed=seed), only)
-    return {result.name: result for result in results}
-
-
-class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task it runs."""
-
-    def __init__(self, namespace: dict, seed: int = 0) -> None:
-        super().__init__(namespace, seed)
-        self.tasks: list[tuple[str, tuple, dict]] = []
-
-    def _task(self, name, args, kwargs, timeout):
-        self.tasks.append((name, args, kwargs))
-        return super()._task(name, args, kwargs, timeout)
 
 
 # ---------------------------------------------------------------------------
@@ -153,7 +108,7 @@ def test_normalize_problem_separates_every_wrong_statistic():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_gets_full_marks(seed):
     """Every check but the learning checks (see the slow tests below), for three seeds."""
-    results = _score(reference(), seed, _of())
+    results = score(ASSIGNMENT, reference(ASSIGNMENT), seed, _of())
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert not set(LEARNING_CHECKS.values()) & set(results)
@@ -169,7 +124,7 @@ def reference_learning_runs() -> dict:
     """The two learning checks on the reference, once per seed, with the tasks they ran."""
     runs = {}
     for seed in LEARNING_SEEDS:
-        submission = RecordingSubmission(reference(), seed=seed)
+        submission = RecordingSubmission(reference(ASSIGNMENT), seed=seed)
         results = run_checks(ASSIGNMENT, submission, lambda n: n in LEARNING_CHECKS.values())
         runs[seed] = ({r.name: r for r in results}, submission)
     return runs
@@ -216,7 +171,7 @@ def test_learning_tasks_get_no_held_out_targets(reference_learning_runs):
 
 
 def test_points_total_and_check_names():
-    results = _score({}, 0)  # nothing defined: every check fails fast
+    results = score(ASSIGNMENT, {}, 0)  # nothing defined: every check fails fast
     assert set(LEARNING_CHECKS.values()) <= set(results)
     total = sum(r.max_score for r in results.values())
     assert 15 <= total <= 30
@@ -226,7 +181,7 @@ def test_points_total_and_check_names():
 
 
 def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = _score(_stub_namespace(), seed=3)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=3)
     assert set(LEARNING_CHECKS.values()) <= set(results)
     for name, result in results.items():
         assert result.score == 0, name
@@ -238,7 +193,7 @@ def test_released_stub_gets_zero_with_not_implemented_messages():
 def test_stub_functions_raise_not_implemented():
     import pandas as pd
 
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     frame = pd.DataFrame({"a": [1.0, 2.0], "y": [3.0, 4.0]})
     arguments = {
         "split_predictors_target": (frame, "y"),
@@ -253,7 +208,7 @@ def test_stub_functions_raise_not_implemented():
 
 
 def test_notebook_solution_cells_define_every_function():
-    namespace = reference()
+    namespace = reference(ASSIGNMENT)
     for function in FUNCTIONS:
         assert callable(namespace.get(function)), function
 
@@ -550,7 +505,7 @@ LEARNING_MUTANTS = [
 @pytest.fixture(scope="module")
 def mutant_results() -> dict:
     return {
-        mutant_id: _score(reference(source), seed=7, only=_of(function))
+        mutant_id: score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_of(function))
         for mutant_id, function, source in MUTANTS
     }
 
@@ -559,7 +514,7 @@ def mutant_results() -> dict:
 def learning_mutant_results() -> dict:
     results = {}
     for mutant_id, function, source in LEARNING_MUTANTS:
-        submission = LocalSubmission(reference(source), seed=7)
+        submission = LocalSubmission(reference(ASSIGNMENT, source), seed=7)
         check = LEARNING_CHECKS[function]
         (result,) = run_checks(ASSIGNMENT, submission, lambda name, c=check: name == c)
         results[mutant_id] = (result, submission)
@@ -680,7 +635,9 @@ def test_task_errors_name_the_students_function():
 def build_regression_model(n_features):
     return keras.Sequential([keras.layers.Dense(1)]).compile(loss="mse")
 """
-    results = _score(reference(broken), seed=2, only=_of("build_regression_model"))
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, broken), seed=2, only=_of("build_regression_model")
+    )
     for result in results.values():
         assert not result.passed
         assert "build_regression_model" in result.output and GRADER_FAULT not in result.output
@@ -918,7 +875,7 @@ def build_classification_model(n_features, n_classes):
     ids=[alternative for alternative, _, _ in ALTERNATIVES],
 )
 def test_correct_alternative_gets_full_marks(functions, sources):
-    results = _score(reference(*sources), seed=5, only=_of(*functions))
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, *sources), seed=5, only=_of(*functions))
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert {function_of(name, list(FUNCTIONS)) for name in results} == set(functions)
@@ -931,7 +888,9 @@ def test_correct_alternative_gets_full_marks(functions, sources):
     ids=[alternative for alternative, _, _ in BUILDER_ALTERNATIVES],
 )
 def test_correct_alternative_builder_gets_full_marks(function, source):
-    results = _score(reference(source), seed=5, only=_of(function, learning=True))
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_of(function, learning=True)
+    )
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert LEARNING_CHECKS[function] in results
@@ -968,9 +927,9 @@ def normalize(train, test):
     _seen.append((train.to_numpy().copy(), test.to_numpy().copy()))
     return (train - train.mean()) / train.std(), (test - test.mean()) / test.std()
 """
-    namespace = reference(spy)
+    namespace = reference(ASSIGNMENT, spy)
     namespace["_seen"] = seen
-    results = _score(namespace, seed=11, only=_of("normalize"))
+    results = score(ASSIGNMENT, namespace, seed=11, only=_of("normalize"))
     output = results["test_normalize_uses_training_statistics_for_test"].output
     assert "not the test rows' z-scores" in output
     train, test = seen[-1]
@@ -984,8 +943,9 @@ def normalize(train, test):
 
 def test_messages_do_not_reveal_the_one_hot_rows():
     """A to_one_hot off by one: the message names the mistake, not the expected matrix."""
-    results = _score(
-        reference(dict((m, s) for m, _, s in MUTANTS)["one_hot_labels_counted_from_1"]),
+    results = score(
+        ASSIGNMENT,
+        reference(ASSIGNMENT, dict((m, s) for m, _, s in MUTANTS)["one_hot_labels_counted_from_1"]),
         seed=12,
         only=_of("to_one_hot"),
     )

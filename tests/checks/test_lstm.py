@@ -28,35 +28,12 @@ from tests.harness import (
     namespace_of,
     reference,
     released,
-    solution_cells,
+    score,
 )
 
 ASSIGNMENT = "lstm"
 FUNCTIONS = checks.FUNCTIONS
 LEARNING_CHECK = "test_build_lstm_model_beats_naive_forecast"
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions; built from the source while it is not released yet."""
-    if (ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
-        return released(ASSIGNMENT)
-    source = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    stubs = [
-        _SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", cell)
-        for cell in solution_cells(source)
-    ]
-    namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
-    for cell in stubs:
-        exec(cell, namespace)
-    return namespace
-
-
-def _score(namespace: dict, seed: int, only=None) -> dict:
-    results = run_checks(ASSIGNMENT, LocalSubmission(namespace, seed=seed), only)
-    return {result.name: result for result in results}
 
 
 def _of(function: str, *, learning: bool = False):
@@ -158,7 +135,7 @@ def test_reference_gets_full_marks(seed):
 
 
 def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = _score(_stub_namespace(), seed=3)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=3)
     assert LEARNING_CHECK in results
     for name, result in results.items():
         assert result.score == 0, name
@@ -168,7 +145,7 @@ def test_released_stub_gets_zero_with_not_implemented_messages():
 
 
 def test_stub_functions_raise_not_implemented():
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     arguments = {
         "lstm_cell_forward": (
             np.zeros((1, 2)),
@@ -417,7 +394,7 @@ LEARNING_MUTANT = (
 @pytest.fixture(scope="module")
 def mutant_results() -> dict:
     return {
-        mutant_id: _score(reference(ASSIGNMENT, source), seed=7, only=_of(function))
+        mutant_id: score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=7, only=_of(function))
         for mutant_id, function, source in MUTANTS
     }
 
@@ -425,8 +402,11 @@ def mutant_results() -> dict:
 @pytest.fixture(scope="module")
 def learning_mutant_result():
     mutant_id, source = LEARNING_MUTANT
-    results = _score(
-        reference(ASSIGNMENT, source), seed=7, only=_of("build_lstm_model", learning=True)
+    results = score(
+        ASSIGNMENT,
+        reference(ASSIGNMENT, source),
+        seed=7,
+        only=_of("build_lstm_model", learning=True),
     )
     return results[LEARNING_CHECK]
 
@@ -640,7 +620,9 @@ def build_lstm_model(window, units=32):
 )
 def test_correct_alternative_gets_full_marks(sources):
     """All checks but the learning one (which trains the unchanged reference builder)."""
-    results = _score(reference(ASSIGNMENT, *sources), seed=5, only=lambda n: n != LEARNING_CHECK)
+    results = score(
+        ASSIGNMENT, reference(ASSIGNMENT, *sources), seed=5, only=lambda n: n != LEARNING_CHECK
+    )
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert len(results) == len([name for name in vars(checks) if name.startswith("test_")]) - 1
@@ -653,7 +635,7 @@ def test_correct_alternative_gets_full_marks(sources):
     ids=[a for a, _ in BUILDER_ALTERNATIVES],
 )
 def test_correct_alternative_builder_gets_full_marks(source):
-    results = _score(reference(ASSIGNMENT, source), seed=5, only=_of_builder_all)
+    results = score(ASSIGNMENT, reference(ASSIGNMENT, source), seed=5, only=_of_builder_all)
     failed = {name: r.output for name, r in results.items() if not r.passed}
     assert not failed
     assert LEARNING_CHECK in results
@@ -685,7 +667,7 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
 """
     namespace = reference(ASSIGNMENT, spy)
     namespace["_seen"] = seen
-    output = _score(namespace, seed=11, only=_of("lstm_cell_forward"))[
+    output = score(ASSIGNMENT, namespace, seed=11, only=_of("lstm_cell_forward"))[
         "test_lstm_cell_forward_new_hidden_state"
     ].output
     assert seen and "not correct" in output

@@ -17,7 +17,6 @@ from autograder.submission import LocalSubmission
 from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
-    ROOT,
     RecordingSubmission,
     assert_caught_helpfully,
     messages_with_float_arrays,
@@ -35,8 +34,6 @@ FUNCTIONS = (
     "build_transformer_classifier",
 )
 LEARNING_CHECK = "test_build_transformer_classifier_learns_token_order"
-SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 # Some mutants fill every score of a row with -inf (NaN weights) or overflow on purpose.
 pytestmark = pytest.mark.filterwarnings(

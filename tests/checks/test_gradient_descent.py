@@ -16,7 +16,6 @@ from tests.harness import GRADER_FAULT, ROOT, failed_checks_of, reference, relea
 
 ASSIGNMENT = "gradient_descent"
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 FUNCTIONS = ("predict", "mse_loss", "mse_gradients", "gradient_descent")
 #: Four or more numbers with decimals in a row: an array printed into a message.
 LONG_FLOAT_RUN = re.compile(r"(-?\d+\.\d+[,;\s\]]+){4,}")

@@ -40,7 +40,6 @@ METRICS = {
     "build_classification_model": "keras_intro_classification_accuracy",
 }
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASED = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 # A mistake drops the target column with inplace=True, which pandas 3.1 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")

@@ -192,18 +192,23 @@ def _split_problem(rng) -> tuple[list[str], np.ndarray, str]:
 
 def _split(submission, names, values, target) -> tuple[dict, str]:
     call = f"split_predictors_target(df, {target!r}) on a DataFrame with the columns {names}"
-    result = submission.task(
-        "keras_intro.split_frame", "split_predictors_target", names, values, target,
-        timeout=BUILD_TIMEOUT, student="split_predictors_target",
+    result = _pair_task(
+        submission, "split_frame", "split_predictors_target", call, [names, values, target],
+        "`(predictors, target)`. End with `return predictors, target`.",
     )  # fmt: skip
+    return result, call
+
+
+def _pair_task(submission, task: str, student: str, call: str, args: list, pair: str) -> dict:
+    """Run a task of ours on a student function that returns a pair; its description."""
+    result = submission.task(
+        f"keras_intro.{task}", student, *args, timeout=BUILD_TIMEOUT, student=student
+    )
     if not isinstance(result, dict):
         fail(f"The grader could not read what `{call}` returned ({describe(result)}).")
     if result.get("length") != 2:
-        fail(
-            f"`{call}` returned a {result.get('returned')}; expected a tuple of two items, "
-            "`(predictors, target)`. End with `return predictors, target`."
-        )
-    return result, call
+        fail(f"`{call}` returned a {result.get('returned')}; expected a tuple of two items, {pair}")
+    return result
 
 
 @points(1)
@@ -343,17 +348,10 @@ def _normalize(submission, names, train, test) -> tuple[dict, str]:
         f"normalize(train, test) on DataFrames of {len(train)} and {len(test)} rows "
         f"with {len(names)} columns"
     )
-    result = submission.task(
-        "keras_intro.normalize_frames", "normalize", names, train, test,
-        timeout=BUILD_TIMEOUT, student="normalize",
+    result = _pair_task(
+        submission, "normalize_frames", "normalize", call, [names, train, test],
+        "`(train_n, test_n)`.",
     )  # fmt: skip
-    if not isinstance(result, dict):
-        fail(f"The grader could not read what `{call}` returned ({describe(result)}).")
-    if result.get("length") != 2:
-        fail(
-            f"`{call}` returned a {result.get('returned')}; expected a tuple of two items, "
-            "`(train_n, test_n)`."
-        )
     return result, call
 
 

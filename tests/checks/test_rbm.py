@@ -11,10 +11,8 @@ from autograder.scoring import function_of, graded_functions, run_checks
 from autograder.submission import LocalSubmission
 from tests.harness import (
     FLOAT_RUN,
-    ROOT,
     assert_caught_helpfully,
     messages_with_float_arrays,
-    namespace_of,
     reference,
     released,
     score,
@@ -32,11 +30,6 @@ FUNCTIONS = (
 
 # Overflowing softplus and sigmoid formulas are among the mistakes below.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-def _stub_namespace() -> dict:
-    """The released notebook's functions: stubs."""
-    return released(ASSIGNMENT)
 
 
 # ---------------------------------------------------------------------------
@@ -501,21 +494,13 @@ def test_reference_gets_full_marks(seed):
 
 def test_every_check_is_named_after_a_graded_function():
     assert graded_functions(ASSIGNMENT) == FUNCTIONS
-    results = score(ASSIGNMENT, _stub_namespace(), seed=0)
+    results = score(ASSIGNMENT, released(ASSIGNMENT), seed=0)
     named = {function_of(name, list(FUNCTIONS)) for name in results}
     assert named == set(FUNCTIONS)
 
 
-def test_released_stub_gets_zero_with_not_implemented_messages():
-    results = score(ASSIGNMENT, _stub_namespace(), seed=3)
-    assert results
-    for name, result in results.items():
-        assert result.score == 0, name
-        assert "not implemented yet" in result.output, (name, result.output)
-
-
 def test_stub_functions_raise_not_implemented():
-    stub = _stub_namespace()
+    stub = released(ASSIGNMENT)
     v, W = np.zeros((2, 3)), np.zeros((3, 4))
     arguments = {
         "hidden_probabilities": (v, W, np.zeros(4)),
@@ -699,9 +684,3 @@ def test_messages_do_not_reveal_the_expected_update(mutant_results):
     numbers = re.findall(r"-?\d+\.\d+", output)
     # Only the learning rate of the call, the distance and the allowed distance are printed.
     assert len(numbers) <= 3, numbers
-
-
-def test_notebook_solution_cells_define_every_function():
-    namespace = namespace_of(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    for function in FUNCTIONS:
-        assert callable(namespace.get(function)), function

@@ -44,6 +44,7 @@ from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
+    expect_probability_rows,
     expect_shape,
     expect_unmodified,
     fail,
@@ -862,14 +863,11 @@ def test_build_transformer_classifier_outputs_probabilities(submission, rng):
     args = _classifier_args(rng)
     x = rng.integers(0, args[1], size=(12, args[0])).astype(float)
     probabilities = _predict(submission, rng, args, x)
-    sums = probabilities.sum(axis=-1)
-    # float32 softmax: sums are 1 to about 1e-7; 1e-4 still rejects any linear output.
-    if np.any(probabilities < 0) or not np.all(np.abs(sums - 1.0) <= 1e-4):
-        fail(
-            f"`{_classifier_text(args)}` outputs rows that sum to values between "
-            f"{sums.min():.3g} and {sums.max():.3g} (smallest entry {probabilities.min():.3g}); "
-            "expected probabilities. Give the last Dense layer activation='softmax'."
-        )
+    expect_probability_rows(
+        f"{_classifier_text(args)}.predict(tokens)",
+        probabilities,
+        hint="Give the last Dense layer activation='softmax'.",
+    )
 
 
 _CATEGORICAL = ("categorical_crossentropy", "categoricalcrossentropy")

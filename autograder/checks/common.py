@@ -120,6 +120,32 @@ def expect_finite(call: str, value: Any, *, hint: str = "") -> np.ndarray:
     return array
 
 
+#: Keras computes in float32: its softmax rows sum to 1 within about 1e-7. 1e-4 leaves
+#: room for that and still rejects any output that is not a probability distribution
+#: (a linear, relu or sigmoid output).
+ATOL_PROBABILITY_SUM = 1e-4
+
+
+def expect_probability_rows(call: str, value: Any, *, hint: str = "") -> np.ndarray:
+    """Fail unless ``value`` holds probabilities along its last axis; return it as floats.
+
+    Each row must be non-negative and sum to 1 (a softmax output).
+
+    Example:
+        >>> expect_probability_rows("model.predict(x)", [[0.25, 0.75]])
+        array([[0.25, 0.75]])
+    """
+    p = expect_finite(call, value, hint=hint)
+    sums = p.sum(axis=-1)
+    if np.any(p < 0) or not np.all(np.abs(sums - 1.0) <= ATOL_PROBABILITY_SUM):
+        fail(
+            f"`{call}` gave rows that sum to values between {sums.min():.3g} and "
+            f"{sums.max():.3g} (smallest entry {p.min():.3g}); expected probabilities, each "
+            f"row non-negative and summing to 1. {hint}".strip()
+        )
+    return p
+
+
 def expect_array(
     call: str,
     received: Any,

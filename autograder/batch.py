@@ -160,9 +160,7 @@ class Batch:
             "--results", str(partial),
             "--executed", str(out_dir / f"{job.assignment}.ipynb"),
             "--seed", str(_seed(digest)),
-            "--cell-timeout", str(self.limits.cell_timeout),
-            "--notebook-timeout", str(self.limits.notebook_timeout),
-            "--memory-gb", str(self.limits.memory_bytes / 1024**3),
+            *self.limits.to_argv(),
         ]  # fmt: skip
         if self._stopping.is_set():
             raise KeyboardInterrupt
@@ -177,9 +175,7 @@ class Batch:
         with self._lock:
             self._running[process.pid] = process
         try:
-            _, stderr = process.communicate(
-                timeout=self.limits.notebook_timeout + GRADER_OVERHEAD_S
-            )
+            _, stderr = process.communicate(timeout=self.limits.grading_timeout + GRADER_OVERHEAD_S)
             code = process.returncode
         except subprocess.TimeoutExpired:
             _kill(process)

@@ -34,21 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--executed", help="also write the notebook with its outputs here")
     grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
-    grade.add_argument(
-        "--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds one cell may run"
-    )
-    grade.add_argument(
-        "--notebook-timeout",
-        type=float,
-        default=Limits.notebook_timeout,
-        help="seconds the whole notebook may run",
-    )
-    grade.add_argument(
-        "--memory-gb",
-        type=float,
-        default=Limits.memory_bytes / 1024**3,
-        help="memory limit of the notebook's process, in GiB",
-    )
+    Limits.add_arguments(grade)
 
     feedback = commands.add_parser(
         "feedback", help="write a feedback page per student from autograded/ results"
@@ -75,11 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         from autograder import grade
 
-        limits = Limits(
-            cell_timeout=args.cell_timeout,
-            notebook_timeout=args.notebook_timeout,
-            memory_bytes=int(args.memory_gb * 1024**3),
-        )
+        limits = Limits.from_args(args)
         if os.path.isdir(args.notebook):
             from autograder import batch
 

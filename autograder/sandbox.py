@@ -43,23 +43,97 @@ NO_SANDBOX_WARNING = (
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one submission's child process.
+    """Resource limits of one submission's sandbox: all its processes together.
+
+    Each limit has a default here, a command-line flag (:meth:`add_arguments`) and
+    a line in ``results.json`` (``extra_data.limits``: the limit and the most the
+    submission used of it).
 
     Args:
         cell_timeout: seconds one cell may run.
         notebook_timeout: seconds the whole notebook may run (all cells, restarts included).
         call_timeout: seconds one call from a check may run.
-        memory_bytes: limit on the child's data segment (heap and anonymous maps).
-        file_bytes: largest file the child may write (its log included).
-        processes: processes the child may start (ineffective for root).
+        check_timeout: seconds the whole check phase may take (every call together).
+        grading_timeout: seconds the whole grading of one submission may take.
+        memory_bytes: memory of every process of the sandbox together, its
+            temporary files (``/tmp``, ``/dev/shm``, the working folder) included.
+        disk_bytes: bytes the working folder and ``/tmp`` may hold together.
+        file_bytes: largest file the sandbox may write (its log included).
+        processes: processes (and threads) the sandbox may run at once.
+        cpu_seconds: CPU time of every process of the sandbox together.
+        grader_memory_bytes: memory of the grader's own process.
+
+    Example:
+        >>> Limits.from_argv(Limits(cell_timeout=5).to_argv()).cell_timeout
+        5.0
     """
 
     cell_timeout: float = 60.0
     notebook_timeout: float = 600.0
     call_timeout: float = 30.0
+    check_timeout: float = 600.0
+    grading_timeout: float = 1500.0
     memory_bytes: int = 4 * 1024**3
+    disk_bytes: int = 1024**3
     file_bytes: int = 64 * 1024**2
-    processes: int = 256
+    processes: int = 512
+    cpu_seconds: float = 3600.0
+    grader_memory_bytes: int = 4 * 1024**3
+
+    #: (field, flag, unit factor, help) of each limit on the command line.
+    FLAGS = (
+        ("cell_timeout", "--cell-timeout", 1, "seconds one cell may run"),
+        ("notebook_timeout", "--notebook-timeout", 1, "seconds the whole notebook may run"),
+        ("call_timeout", "--call-timeout", 1, "seconds one call from a check may run"),
+        ("check_timeout", "--check-timeout", 1, "seconds all the checks' calls may take"),
+        ("grading_timeout", "--grading-timeout", 1, "seconds the whole grading may take"),
+        ("memory_bytes", "--memory-gb", 1024**3,
+         "GiB of memory for all the sandbox's processes and temporary files together"),
+        ("disk_bytes", "--disk-mb", 1024**2, "MiB the working folder and /tmp may hold"),
+        ("file_bytes", "--file-mb", 1024**2, "MiB of the largest file the sandbox may write"),
+        ("processes", "--processes", 1, "processes and threads the sandbox may run at once"),
+        ("cpu_seconds", "--cpu-seconds", 1, "CPU seconds of all the sandbox's processes"),
+        ("grader_memory_bytes", "--grader-memory-gb", 1024**3,
+         "GiB of memory for the grader's own process"),
+    )  # fmt: skip
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        """Add one ``argparse`` option per limit, defaulting to this class's values."""
+        defaults = cls()
+        for name, flag, factor, text in cls.FLAGS:
+            default = getattr(defaults, name) / factor
+            parser.add_argument(flag, type=float, default=default,
+                                help=f"{text} (default: {default:g})")  # fmt: skip
+
+    @classmethod
+    def from_args(cls, args) -> Limits:
+        """The limits an ``argparse`` namespace of :meth:`add_arguments` holds."""
+        values = {}
+        for name, flag, factor, _ in cls.FLAGS:
+            value = getattr(args, flag.lstrip("-").replace("-", "_")) * factor
+            values[name] = int(value) if isinstance(getattr(cls, name), int) else float(value)
+        return cls(**values)
+
+    @classmethod
+    def from_argv(cls, argv: list[str]) -> Limits:
+        """Parse the flags :meth:`to_argv` writes."""
+        import argparse
+
+        parser = argparse.ArgumentParser()
+        cls.add_arguments(parser)
+        return cls.from_args(parser.parse_args(argv))
+
+    def to_argv(self) -> list[str]:
+        """These limits as command-line flags (for a grader started by the batch)."""
+        argv = []
+        for name, flag, factor, _ in self.FLAGS:
+            argv += [flag, repr(getattr(self, name) / factor)]
+        return argv
+
+    def as_dict(self) -> dict[str, float]:
+        """Every limit by name, for ``results.json``."""
+        return {name: getattr(self, name) for name, *_ in self.FLAGS}
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import registry
 from autograder.checks.common import CheckFailure
 from autograder.submission import Submission, SubmissionError
 
@@ -62,21 +63,13 @@ def graded_functions(assignment: str) -> tuple[str, ...]:
 
 
 def available_assignments() -> list[str]:
-    """Assignment ids that have hidden checks."""
-    return sorted(
-        path.stem
-        for path in CHECKS_DIR.glob("*.py")
-        if not path.stem.startswith("_") and path.stem not in ("common", "__init__")
-    )
+    """Assignment ids that have hidden checks (see :mod:`autograder.registry`)."""
+    return list(registry.assignment_ids())
 
 
 def check_module_path(assignment: str) -> Path:
     """Path of the checks of ``assignment``; ``ValueError`` for an unknown id."""
-    if assignment not in available_assignments():
-        raise ValueError(
-            f"unknown assignment {assignment!r}; expected one of {available_assignments()}"
-        )
-    return CHECKS_DIR / f"{assignment}.py"
+    return registry.assignment(assignment).checks
 
 
 def function_of(check: str, functions: list[str]) -> str | None:

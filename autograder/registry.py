@@ -1,0 +1,261 @@
+"""The assignments the kit grades and the files each one's grading needs.
+
+One list, read from the code itself, for everything that must know what an
+assignment's grading depends on: the Gradescope bundle ships exactly these files
+and the batch's content hash covers exactly these, so a changed helper, task or
+grader module cannot leave a bundle broken or an old result marked unchanged.
+
+An assignment is a module ``autograder/checks/<id>.py`` whose name neither starts
+with ``_`` nor is ``common``; the other modules of ``autograder/checks/`` are
+helpers. For each assignment the registry knows
+
+* its **checks** module;
+* its **helpers**: the modules of ``autograder/checks/`` the checks import,
+  directly or through another helper (``common.py``, ``_digits.py``);
+* its **tasks**: the modules of ``autograder/tasks/`` whose tasks the checks (or
+  their helpers) run in the sandbox with ``submission.task("<module>.<function>")``
+  or import, and the task modules those import. A task whose module the scan
+  cannot read (a name computed at run time) counts as needing every task module.
+
+The **grader's own code** is every other module of the package (the two
+subpackages' ``__init__.py`` included): a change to any of them may change how a
+notebook runs or how its grade is written. All files are ``.py`` files, which is
+what ``pip install`` puts in the package.
+
+Example:
+    >>> cnn = assignment("cnn")
+    >>> [p.name for p in cnn.helpers]
+    ['_digits.py', 'common.py']
+    >>> [p.name for p in cnn.tasks]
+    ['keras_models.py']
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE = PACKAGE_DIR.name
+#: Modules of ``checks/`` that are helpers whatever their name.
+_SHARED_HELPERS = ("common",)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment and the files its grading needs (absolute paths, sorted by name)."""
+
+    id: str
+    checks: Path
+    helpers: tuple[Path, ...]
+    tasks: tuple[Path, ...]
+    grader: tuple[Path, ...]
+
+    def files(self) -> tuple[Path, ...]:
+        """Every file grading it needs: the grader's code, its checks, helpers and tasks."""
+        return tuple(sorted({*self.grader, self.checks, *self.helpers, *self.tasks}))
+
+
+class Registry:
+    """The assignments of the package in ``package_dir`` (the installed one by default).
+
+    Imports are read with :mod:`ast`, never by importing the modules; each
+    file's scan is kept until the file changes.
+    """
+
+    def __init__(self, package_dir: Path = PACKAGE_DIR) -> None:
+        self.package_dir = Path(package_dir)
+        self.checks_dir = self.package_dir / "checks"
+        self.tasks_dir = self.package_dir / "tasks"
+        self._scans: dict[Path, tuple[tuple[int, int], _Scan]] = {}
+
+    def ids(self) -> tuple[str, ...]:
+        """The assignment ids, sorted."""
+        return tuple(
+            sorted(
+                path.stem
+                for path in self.checks_dir.glob("*.py")
+                if not path.stem.startswith("_") and path.stem not in _SHARED_HELPERS
+            )
+        )
+
+    def assignment(self, assignment_id: str) -> Assignment:
+        """The files of ``assignment_id``; ``ValueError`` for an id without checks."""
+        known = self.ids()
+        if assignment_id not in known:
+            raise ValueError(f"unknown assignment {assignment_id!r}; expected one of {list(known)}")
+        checks = self.checks_dir / f"{assignment_id}.py"
+        helpers = self._closure(checks, self.checks_dir, lambda scan: scan.checks_modules)
+        task_modules: set[str] = set()
+        for path in (checks, *helpers):
+            scan = self._scan(path)
+            task_modules |= scan.task_modules | scan.tasks_modules
+        if _ANY in task_modules:
+            roots = [p for p in self.tasks_dir.glob("*.py") if p.stem != "__init__"]
+        else:
+            roots = [self.tasks_dir / f"{name}.py" for name in task_modules]
+            roots = [path for path in roots if path.is_file() and path.stem != "__init__"]
+        tasks: set[Path] = set()
+        for root in roots:
+            tasks |= {root, *self._closure(root, self.tasks_dir, lambda scan: scan.tasks_modules)}
+        return Assignment(
+            id=assignment_id,
+            checks=checks,
+            helpers=tuple(sorted(helpers)),
+            tasks=tuple(sorted(tasks)),
+            grader=self.grader_files(),
+        )
+
+    def grader_files(self) -> tuple[Path, ...]:
+        """The grader's own code: every module outside ``checks/`` and ``tasks/``, and their
+        ``__init__.py``."""
+        files = []
+        for path in self.package_dir.rglob("*.py"):
+            relative = path.relative_to(self.package_dir)
+            if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+                continue
+            if relative.parts[0] in ("checks", "tasks") and relative.parts[1:] != ("__init__.py",):
+                continue
+            if path.is_file():
+                files.append(path)
+        return tuple(sorted(files))
+
+    def relative_name(self, path: Path) -> str:
+        """``path`` inside the package, as ``autograder/checks/common.py``."""
+        return f"{PACKAGE}/{Path(path).relative_to(self.package_dir).as_posix()}"
+
+    # -- reading the code ----------------------------------------------------
+    def _closure(self, start: Path, folder: Path, edges) -> set[Path]:
+        """The modules of ``folder`` that ``start`` imports, directly or not (not ``start``)."""
+        found: set[Path] = set()
+        todo = [start]
+        while todo:
+            for name in edges(self._scan(todo.pop())):
+                path = folder / f"{name}.py"
+                if path != start and path not in found and path.is_file():
+                    found.add(path)
+                    todo.append(path)
+        return found
+
+    def _scan(self, path: Path) -> _Scan:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._scans.get(path)
+        if cached is None or cached[0] != key:
+            cached = (key, _scan(path))
+            self._scans[path] = cached
+        return cached[1]
+
+
+#: A task module the scan could not name: every task module may be needed.
+_ANY = "*"
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What one module refers to: modules of ``checks/``, of ``tasks/``, and tasks it runs."""
+
+    checks_modules: frozenset[str]
+    tasks_modules: frozenset[str]
+    task_modules: frozenset[str]
+
+
+def _scan(path: Path) -> _Scan:
+    tree = ast.parse(path.read_bytes(), filename=os.fspath(path))
+    package = path.parent.name  # "checks" or "tasks": where relative imports point
+    imported: dict[str, set[str]] = {"checks": set(), "tasks": set()}
+
+    def add(dotted: str, names: list[str]) -> None:
+        # ``autograder.checks.common`` or ``tasks.keras_models`` (the sandbox's copy),
+        # and ``from autograder.checks import _digits`` (a module among the names).
+        parts = dotted.split(".")
+        if parts[0] == PACKAGE:
+            parts = parts[1:]
+        if parts and parts[0] in imported:
+            if len(parts) > 1:
+                imported[parts[0]].add(parts[1])
+            else:
+                imported[parts[0]].update(names)
+
+    strings = _module_strings(tree)
+    tasks: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(alias.name, [])
+        elif isinstance(node, ast.ImportFrom):
+            names = [alias.name for alias in node.names]
+            if node.level:
+                if node.level == 1 and package in imported:
+                    if node.module:
+                        imported[package].add(node.module.split(".")[0])
+                    else:
+                        imported[package].update(names)
+            elif node.module:
+                add(node.module, names)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "task"
+        ):
+            tasks.add(_task_module(node, strings))
+    return _Scan(frozenset(imported["checks"]), frozenset(imported["tasks"]), frozenset(tasks))
+
+
+def _module_strings(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` constants, so a task named by one is still read."""
+    strings = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            strings.update({t.id: value.value for t in targets if isinstance(t, ast.Name)})
+    return strings
+
+
+def _task_module(call: ast.Call, strings: dict[str, str]) -> str:
+    """The module of the task a ``.task(name, ...)`` call runs, or :data:`_ANY`."""
+    name = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "name":
+            name = keyword.value
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        text = name.value
+    elif isinstance(name, ast.Name) and name.id in strings:
+        text = strings[name.id]
+    elif (
+        isinstance(name, ast.JoinedStr)
+        and name.values
+        and isinstance(name.values[0], ast.Constant)
+        and "." in name.values[0].value
+    ):
+        # f"keras_intro.{task}": the module is written out, the function is not.
+        module = name.values[0].value.partition(".")[0]
+        return module if module.isidentifier() else _ANY
+    else:
+        return _ANY
+    module, dot, function = text.partition(".")
+    return module if dot and module.isidentifier() and function.isidentifier() else _ANY
+
+
+#: The registry of the installed package.
+REGISTRY = Registry()
+
+
+def assignment_ids() -> tuple[str, ...]:
+    """The ids of the assignments the kit grades, sorted."""
+    return REGISTRY.ids()
+
+
+def assignment(assignment_id: str) -> Assignment:
+    """The files of one assignment's grading; ``ValueError`` for an unknown id."""
+    return REGISTRY.assignment(assignment_id)
+
+
+def grader_files() -> tuple[Path, ...]:
+    """The grader's own code files."""
+    return REGISTRY.grader_files()

@@ -39,6 +39,21 @@ OUTPUT_KEEP = 4096
 MAX_FIGURES = 8
 MAX_FIGURE_BYTES = 1024**2
 CELL_FILENAME = "<cell {index}>"
+#: Observations of tampering kept for the grader (each at most ``OBSERVATION_CHARS``).
+MAX_OBSERVATIONS = 20
+OBSERVATION_CHARS = 200
+
+#: Functions a cheat patches to fool checks run in its process; the grader is told
+#: when one is replaced. Honest notebooks never replace them.
+WATCHED_BUILTINS = (
+    "isinstance", "issubclass", "len", "abs", "max", "min", "sum", "round", "float",
+    "int", "type", "getattr", "hasattr", "open", "exec", "compile", "__import__",
+)  # fmt: skip
+WATCHED_NUMPY = (
+    "allclose", "isclose", "array_equal", "asarray", "array", "abs", "absolute", "max",
+    "min", "sum", "mean", "all", "any", "isfinite", "isnan", "ndarray", "float64",
+)  # fmt: skip
+WATCHED_CHANNEL = ("pack", "write_message", "read_message", "encode_value", "decode_value")
 
 
 class TimeLimit(BaseException):
@@ -131,6 +146,69 @@ def _close_figures(keep: bool = False) -> list:
     return images
 
 
+def _opens_for_writing(mode, flags) -> bool:
+    if isinstance(mode, str):
+        return any(c in mode for c in "wax+")
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR))
+
+
+class Observer:
+    """What the grader should hear of tampering: patched functions, attempts on ``/proc/sys``.
+
+    An audit hook (which cannot be removed once added) sees every ``open`` and
+    every command started from Python; a snapshot of the watched functions shows
+    which were replaced. What it reports can only raise a flag, never a score,
+    so a cheat that silences it gains nothing.
+    """
+
+    def __init__(self) -> None:
+        import builtins
+
+        import numpy
+
+        self.pending: list[str] = []
+        self.seen: set[str] = set()
+        self.watched = [(f"builtins.{n}", builtins, n) for n in WATCHED_BUILTINS]
+        self.watched += [(f"numpy.{n}", numpy, n) for n in WATCHED_NUMPY]
+        self.watched += [(f"kit channel.{n}", channel, n) for n in WATCHED_CHANNEL]
+        self.watched += [(f"kit child.Child.{n}", Child, n) for n in ("send", "_invoke", "serve")]
+        self.original = {name: getattr(owner, attr, None) for name, owner, attr in self.watched}
+        pending, seen = self.pending, self.seen
+
+        def note(text: str) -> None:
+            text = text[:OBSERVATION_CHARS]
+            if text not in seen and len(seen) < MAX_OBSERVATIONS:
+                seen.add(text)
+                pending.append(text)
+
+        def hook(event: str, args: tuple) -> None:
+            if event == "open" and len(args) >= 3:
+                path = args[0]
+                if isinstance(path, bytes):
+                    path = path.decode(errors="replace")
+                if isinstance(path, str) and path.startswith("/proc/sys"):
+                    if _opens_for_writing(args[1], args[2]):
+                        note(f"sysctl: opened {path} for writing")
+            elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
+                text = " ".join(str(a) for a in args)
+                if "/proc/sys" in text or "sysctl" in text:
+                    note(f"sysctl: ran {text}")
+
+        self.note = note
+        sys.addaudithook(hook)
+
+    def take(self) -> list[str]:
+        """Observations since the last call (patched functions checked now)."""
+        if sys.modules.get("channel") is not channel:
+            self.note("patched: the kit's channel module was replaced")
+        for name, owner, attr in self.watched:
+            if getattr(owner, attr, None) is not self.original[name]:
+                self.note(f"patched: {name} was replaced")
+        taken = self.pending[:]
+        del self.pending[:]
+        return taken
+
+
 class Child:
     """The notebook's namespace and the loop that serves the grader."""
 
@@ -140,6 +218,7 @@ class Child:
         self.output = CappedWriter()
         self.shell = None
         self.namespace: dict = {"__name__": "__main__"}
+        self.observer: Observer | None = None
 
     def _start_shell(self) -> None:
         """An IPython shell, so that magics such as ``%matplotlib inline`` work."""
@@ -205,6 +284,7 @@ class Child:
             if keep_outputs:
                 event["stdout"] = "".join(self.output.kept)
                 event["figures"] = figures
+            self._observe(event)
             self.send(event)
         self.send({"event": "run_done"})
 
@@ -253,6 +333,7 @@ class Child:
         finally:
             _close_figures()
         reply = {"ok": True, "result": result}
+        self._observe(reply)
         if request.get("return_args"):
             reply["args"] = channel.unresolve(list(args))
             reply["kwargs"] = channel.unresolve(kwargs)
@@ -261,6 +342,13 @@ class Child:
         except (channel.ChannelError, TypeError, ValueError, OverflowError) as exc:
             return {"ok": False, "error": "bad_return", "message": str(exc)[:300]}
         return reply
+
+    def _observe(self, message: dict) -> None:
+        """Add what the observer saw since the last message (see :class:`Observer`)."""
+        if self.observer is not None:
+            observed = self.observer.take()
+            if observed:
+                message["observed"] = observed
 
     def send(self, message: dict) -> None:
         channel.write_message(self.write_fd, message)
@@ -295,10 +383,33 @@ def _private_fd(fd: int) -> int:
     return new
 
 
+def _apply_limits() -> None:
+    """Before any student code: the grader's per-process limits, and death with the grader.
+
+    Set here rather than before bubblewrap so that the process count is that of
+    the sandbox's own user namespace, not of the grader's user.
+    """
+    import ctypes
+    import json
+    import resource
+
+    for name, value in json.loads(os.environ.pop("AUTOGRADER_RLIMITS", "{}")).items():
+        try:
+            resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
     read_fd, write_fd = (int(x) for x in os.environ.pop("AUTOGRADER_FDS").split(","))
     read_fd, write_fd = _private_fd(read_fd), _private_fd(write_fd)
+    _apply_limits()
     child = Child(read_fd, write_fd)
+    child.observer = Observer()
     # Printed output never reaches the channel: Python-level writes are capped in
     # memory, and file descriptors 1 and 2 go to a log file bounded by RLIMIT_FSIZE.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

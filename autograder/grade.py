@@ -100,6 +100,7 @@ def grade_notebook(
             f"unknown assignment {assignment!r}; expected one of {available_assignments()}"
         )
     extra: dict[str, Any] = {"assignment": assignment, "seed": seed}
+    flags: list[dict[str, str]] = []
     if parsed is None:
         submission: Submission = _BrokenSubmission(reason, seed)
         results = run_checks(assignment, submission)
@@ -117,9 +118,12 @@ def grade_notebook(
             results = run_checks(assignment, submission)
             notes = submission.notes()
             extra["sandbox"] = "bubblewrap" if submission.sandboxed else "none"
+            extra["jail"] = submission.jail.report()
             extra["notebook_seconds"] = round(notebook_seconds, 3)
+            flags.extend(submission.flags)
             if submission.metrics:
                 extra["metrics"] = submission.metrics
+    extra["flags"] = flags
     document = gradescope_results(results, execution_time=time.monotonic() - started, notes=notes)
     document["extra_data"] = extra
     return document

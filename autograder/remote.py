@@ -9,8 +9,6 @@ graded; a call that crashes or hangs costs only that check.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +22,14 @@ GRACE = 5.0
 MAX_RESTARTS = 3
 #: Printed characters above which a cell's output is reported as a flood.
 FLOOD_CHARS = 1_000_000
+#: What the grader keeps of one cell's outputs for the executed notebook, whatever
+#: the child sends: printed characters, figures, bytes per figure, error characters.
+KEEP_STDOUT_CHARS = 4096
+KEEP_FIGURES = 8
+KEEP_FIGURE_BYTES = 1024**2
+KEEP_ERROR_CHARS = 400
+#: Flags kept per submission (see :meth:`SandboxedSubmission.flag`).
+MAX_FLAGS = 50
 
 
 class SandboxedSubmission(Submission):
@@ -57,14 +63,47 @@ class SandboxedSubmission(Submission):
         self.cell_errors: dict[int, str] = {}
         self.floods: dict[int, int] = {}
         self.restarts = 0
-        self.sandboxed = True
         self.unavailable: str | None = None
         self.started_at = time.monotonic()
+        #: What the grader saw of tampering: ``{"kind": ..., "detail": ...}`` each.
+        self.flags: list[dict[str, str]] = []
+        #: Background processes the notebook left, stopped before the checks.
+        self.strays = 0
+        self._checks_started: float | None = None
         self._process = None
         self._to_child = self._from_child = -1
-        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
-        self._child_dir = sandbox.prepare_child_dir(self._tmp)
+        self._jail = sandbox.Jail(self.limits)
+        self.sandboxed = self._jail.mode != "none"
         self._log = None
+
+    @property
+    def jail(self) -> sandbox.Jail:
+        """The sandbox this submission runs in (its mode, limits and what it used)."""
+        return self._jail
+
+    def flag(self, kind: str, detail: str) -> None:
+        """Record something the instructor should look at (never changes a score)."""
+        entry = {"kind": kind, "detail": detail[:300]}
+        if entry not in self.flags and len(self.flags) < MAX_FLAGS:
+            self.flags.append(entry)
+
+    def _observed(self, message: dict) -> None:
+        """Turn the child's ``observed`` list (tampering it saw) into flags."""
+        observed = message.get("observed")
+        if not isinstance(observed, list):
+            return
+        for item in observed[:MAX_FLAGS]:
+            if isinstance(item, str):
+                kind, _, detail = item.partition(": ")
+                self.flag(kind if kind in ("sysctl", "patched") else "patched", detail or item)
+
+    def _limit_reason(self) -> str | None:
+        """Why the jail stopped the child, as "it used more than ...", or ``None``."""
+        hit = self._jail.limit_hit
+        if hit is None:
+            return None
+        self.flag("limit", hit)
+        return f"it {hit}"
 
     # -- life cycle -------------------------------------------------------
     def __enter__(self) -> SandboxedSubmission:
@@ -74,13 +113,13 @@ class SandboxedSubmission(Submission):
         self.close()
 
     def close(self) -> None:
-        """Stop the child and delete its working folder."""
+        """Stop the child and remove everything its sandbox made."""
         self._kill()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._jail.close()
 
     def _kill(self) -> None:
         if self._process is not None:
-            sandbox.stop(self._process)
+            self._jail.stop()
             self._process = None
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
@@ -91,15 +130,17 @@ class SandboxedSubmission(Submission):
             self._log = None
 
     def _notebook_deadline(self) -> float:
-        return self.started_at + self.limits.notebook_timeout
+        return min(
+            self.started_at + self.limits.notebook_timeout,
+            self.started_at + self.limits.grading_timeout,
+        )
+
+    def _log_path(self) -> Path:
+        return self._jail.dir / f"child{self.restarts}.log"
 
     def _spawn(self) -> None:
-        work_dir = self._tmp / f"work{self.restarts}"
-        work_dir.mkdir()
-        self._log = open(self._tmp / f"child{self.restarts}.log", "wb")  # noqa: SIM115
-        self._process, self._to_child, self._from_child, self.sandboxed = sandbox.start(
-            work_dir, self._child_dir, self.limits, self._log
-        )
+        self._log = open(self._log_path(), "wb")  # noqa: SIM115
+        self._process, self._to_child, self._from_child = self._jail.start(self._log)
 
     def run(self) -> None:
         """Run the notebook's cells in a fresh child, skipping cells that killed one before."""
@@ -115,6 +156,8 @@ class SandboxedSubmission(Submission):
             cells = [[c.index, c.source] for c in self.cells if c.index not in self.skipped]
             failed_cell = self._run_cells(cells)
             if failed_cell is None:
+                if self._process is not None:
+                    self.strays += self._jail.kill_strays()
                 return
             index, why = failed_cell
             self.skipped[index] = why
@@ -128,8 +171,14 @@ class SandboxedSubmission(Submission):
                 return
 
     def _run_cells(self, cells: list) -> tuple[int, str] | None:
-        """Run ``cells``; return ``(index, why)`` of a cell that killed or hung the child."""
+        """Run ``cells``; return ``(index, why)`` of a cell that killed or hung the child.
+
+        The child must report each cell once, in the order sent: ``cell_start``
+        then ``cell_end`` of the same cell. Anything else is a forged event: it
+        costs the cell being run and is flagged.
+        """
         current, started = None, 0.0
+        expected = [index for index, _ in cells]
         self.cell_errors, self.floods, self.outputs = {}, {}, {}
         try:
             channel.write_message(
@@ -147,35 +196,48 @@ class SandboxedSubmission(Submission):
                 if current is not None:
                     deadline = min(deadline, started + self.limits.cell_timeout + GRACE)
                 event = channel.read_message(self._from_child, deadline=deadline)
-                kind = event.get("event")
-                if kind == "cell_start":
-                    index = event.get("index")
-                    if not isinstance(index, int) or isinstance(index, bool):
-                        raise channel.ChannelError("bad cell index")
-                    current, started = index, time.monotonic()
+                self._observed(event)
+                kind, index = event.get("event"), event.get("index")
+                if kind == "cell_start" and current is None:
+                    if not expected or index != expected[0] or isinstance(index, bool):
+                        raise _Forged(f"a cell_start for cell {index!r} out of order")
+                    current, started = expected.pop(0), time.monotonic()
                 elif kind == "cell_end" and current is not None:
+                    if index != current or isinstance(index, bool):
+                        raise _Forged(f"a cell_end for cell {index!r} during cell {current}")
                     if not event.get("ok"):
-                        self.cell_errors[current] = str(event.get("error", ""))[:400]
+                        self.cell_errors[current] = str(event.get("error", ""))[:KEEP_ERROR_CHARS]
                     chars = event.get("output_chars", 0)
                     if isinstance(chars, int) and chars > FLOOD_CHARS:
                         self.floods[current] = chars
                     if self.keep_outputs:
                         self.outputs[current] = _cell_outputs(event)
                     current = None
-                elif kind == "run_done":
+                elif kind == "run_done" and current is None and not expected:
                     return None
                 else:
-                    raise channel.ChannelError("unexpected event")
+                    raise _Forged(f"an unexpected {str(kind)[:40]!r} event")
         except TimeoutError:
             if current is None:
                 self._kill()
                 return None  # the notebook's deadline; run() reports it
             return current, f"it did not finish within {self.limits.cell_timeout:g} s"
         except (EOFError, BrokenPipeError, OSError):
+            limit = self._limit_reason()
             if current is None:
-                return self._broken("the process running your notebook exited between cells")
-            return current, "the process running it exited (sys.exit, os._exit, a crash or a kill)"
+                return self._broken(
+                    limit or "the process running your notebook exited between cells"
+                )
+            return current, limit or (
+                "the process running it exited (sys.exit, os._exit, a crash or a kill)"
+            )
+        except _Forged as error:
+            self.flag("forged_event", f"the notebook's process sent {error}")
+            if current is None:
+                return self._broken(f"the process running your notebook sent {error}")
+            return current, f"it sent the grader {error}"
         except channel.ChannelError as error:
+            self.flag("channel", f"a malformed message while running cells: {error}")
             if current is None:
                 return self._broken(
                     f"the process running your notebook garbled its channel ({error})"
@@ -185,9 +247,10 @@ class SandboxedSubmission(Submission):
     def _broken(self, why: str) -> None:
         """The child failed outside any cell: no point in restarting it."""
         self._kill()
-        log = (
-            (self._tmp / f"child{self.restarts}.log").read_bytes()[-2000:].decode(errors="replace")
-        )
+        try:
+            log = self._log_path().read_bytes()[-2000:].decode(errors="replace")
+        except OSError:
+            log = ""
         self.unavailable = f"The grader could not run your notebook: {why}."
         if log.strip():
             self.unavailable += f" Its last words: {log.strip()[-500:]}"
@@ -217,7 +280,20 @@ class SandboxedSubmission(Submission):
                 self.run()
         if self.unavailable is not None:
             raise Unavailable(self.unavailable)
-        timeout = timeout or self.limits.call_timeout
+        if self._checks_started is None:
+            self._checks_started = time.monotonic()
+        remaining = self._check_budget_left()
+        if remaining <= 0:
+            self._kill()
+            self.unavailable = (
+                "The grader's time for checking this notebook is used up (at most "
+                f"{self.limits.check_timeout:g} s for all the checks' calls and "
+                f"{self.limits.grading_timeout:g} s for the whole grading), so the remaining "
+                "checks could not run. Look for functions that are far too slow."
+            )
+            self.flag("limit", "the checks' time budget was used up")
+            raise Unavailable(self.unavailable)
+        timeout = min(timeout or self.limits.call_timeout, remaining)
         request = {
             "op": op,
             "function": function,
@@ -235,23 +311,43 @@ class SandboxedSubmission(Submission):
             self._kill()
             raise CallTimeout(function, timeout) from None
         except (EOFError, OSError):
+            limit = self._limit_reason()
             self._kill()
             raise Unavailable(
-                f"Calling `{function}` stopped the process running your notebook "
-                "(sys.exit, os._exit, a crash, a kill or too much memory)."
+                f"Calling `{function}` stopped the process running your notebook: "
+                + (limit or "sys.exit, os._exit, a crash, a kill or too much memory")
+                + "."
             ) from None
         except channel.ChannelError as error:
             self._kill()
+            self.flag("channel", f"a malformed reply to a call of `{function}`: {error}")
             raise BadReturn(function, str(error)) from None
+        self._observed(reply)
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})
         return reply
+
+    def _check_budget_left(self) -> float:
+        """Seconds left for the checks' calls (their own budget, and the whole grading's)."""
+        now = time.monotonic()
+        started = self._checks_started if self._checks_started is not None else now
+        return min(
+            started + self.limits.check_timeout - now,
+            self.started_at + self.limits.grading_timeout - now,
+        )
 
     def notes(self) -> list[str]:
         """What the student should know about how their notebook ran."""
         notes = []
         if not self.sandboxed:
             notes.append(sandbox.NO_SANDBOX_WARNING)
+        elif self._jail.mode == "user":
+            notes.append(sandbox.USER_MODE_NOTE)
+        if self.strays:
+            notes.append(
+                f"Your notebook left {self.strays} background process(es) running; the grader "
+                "stopped them before running the checks."
+            )
         by_index = {cell.index: cell for cell in self.cells}
         for index, why in sorted(self.skipped.items()):
             label = by_index[index].label() if index in by_index else "your notebook"
@@ -269,15 +365,22 @@ class SandboxedSubmission(Submission):
         return notes
 
 
+class _Forged(Exception):
+    """The child sent a cell event out of order (or for a cell it was not running)."""
+
+
 def _cell_outputs(event: dict) -> dict:
-    """The printed text and PNG figures of one ``cell_end`` event, checked for type."""
+    """The printed text and PNG figures of one ``cell_end`` event, checked and bounded."""
     stdout = event.get("stdout")
     figures = event.get("figures")
     return {
-        "stdout": stdout if isinstance(stdout, str) else "",
+        "stdout": stdout[:KEEP_STDOUT_CHARS] if isinstance(stdout, str) else "",
         "figures": [
             bytes(f)
-            for f in (figures if isinstance(figures, list) else [])
-            if hasattr(f, "dtype") and f.dtype.kind == "u" and f.ndim == 1
+            for f in (figures if isinstance(figures, list) else [])[:KEEP_FIGURES]
+            if hasattr(f, "dtype")
+            and f.dtype == "uint8"
+            and f.ndim == 1
+            and f.size <= KEEP_FIGURE_BYTES
         ],
     }

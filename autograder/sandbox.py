@@ -1,35 +1,73 @@
-"""Start the child that runs a submission: bubblewrap where present, limits always.
+"""The jail a submission runs in: bubblewrap, an unprivileged uid, limits on the whole of it.
 
 The sandbox (bubblewrap, Debian package ``bubblewrap``) gives the child no
 network, a read-only view of the system and of Python, an empty writable
-working folder of its own, a private ``/tmp``, its own process and IPC
-namespaces, and nothing of the course: not ``solutions/``, ``source/``, the
-checks, the gradebook or other submissions. Where bubblewrap is missing or
-cannot create namespaces, the child is a plain process with the same resource
-limits, and every result says so loudly.
+working folder of its own, private ``/tmp`` and ``/dev/shm``, its own process,
+IPC and user namespaces (no nested ones: no way to regain privileges), and
+nothing of the course: not ``solutions/``, ``source/``, the checks, the
+gradebook or other submissions.
+
+Three modes, the strongest the machine allows (:func:`jail_mode`):
+
+* ``"jail"`` (the grader is root): each sandbox runs as a host uid of its own
+  (:func:`jail_uid`, never 0, different for every concurrent sandbox of the
+  machine), so ``/proc/sys``, ``/etc/shadow`` and every file of the grader are
+  out of reach and per-uid process limits hold. Its working folder, ``/tmp``
+  and ``/dev/shm`` live on one size-limited ``noexec`` tmpfs in a mount
+  namespace of their own (see :mod:`autograder.jail_launch`), so nothing lands
+  on the host's disk; where the machine offers writable cgroups (v1 ``memory``
+  and ``pids``), the kernel also enforces memory and processes.
+* ``"user"`` (not root): bubblewrap unprivileged, as the invoking user, with
+  size-limited tmpfs mounts.
+* ``"none"``: no bubblewrap; a plain child with resource limits, and every
+  result says so loudly.
+
+In every mode :class:`autograder.monitor.Monitor` sums what all the sandbox's
+processes use (memory with its tmpfs, disk, threads, CPU time) and stops the
+sandbox over a limit. A grader killed by any signal takes its sandbox with it
+(parent-death signals, a pid namespace), and the next grader sweeps the
+temporary folder and cgroups it left (:func:`sweep_leftovers`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import functools
+import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
+from autograder import monitor
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
-#: Where the child's two files are mounted inside the sandbox.
+#: Where the child's files are mounted inside the sandbox.
 CHILD_DIR_INSIDE = "/opt/autograder-child"
 #: The submission's working folder inside the sandbox.
 WORK_DIR_INSIDE = "/submission"
+#: The root-side launcher (see :mod:`autograder.jail_launch`).
+LAUNCHER = PACKAGE_DIR / "jail_launch.py"
+#: Host uids of jails: ``JAIL_UID_BASE + grader pid * JAIL_SLOTS + slot``. Far above
+#: any account's uid; the grader's pid makes them unique among running graders.
+JAIL_UID_BASE = 2_000_000_000
+JAIL_SLOTS = 16
+#: Prefix of each jail's temporary folder (holds the child's code and its log).
+TMP_PREFIX = "autograder-jail-"
+#: Inodes of a jail's tmpfs: enough for any honest notebook, few enough to bound its memory.
+JAIL_INODES = 65536
+#: Seconds a leftover folder must be old before a sweep removes it (a new jail
+#: takes its lock right after creating it).
+SWEEP_MIN_AGE = 60
 
 #: prctl(2) option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -38,6 +76,11 @@ NO_SANDBOX_WARNING = (
     "WARNING: bubblewrap is not available on this grader, so this notebook ran in a "
     "plain child process with resource limits but WITHOUT the sandbox (it could see "
     "the grader's files and network). Install Debian's `bubblewrap` package."
+)
+#: Said in every result where the grader is not root: no uid of its own per sandbox.
+USER_MODE_NOTE = (
+    "Note: this grader does not run as root, so the sandbox ran as the grader's own "
+    "user (no separate uid, and its working folder allows executables)."
 )
 
 
@@ -144,13 +187,75 @@ def bubblewrap() -> str | None:
         return None
     try:
         probe = subprocess.run(
-            [path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            [path, "--ro-bind", "/", "/", "--unshare-all", "--unshare-user", "--disable-userns",
+             "--die-with-parent", "true"],
             capture_output=True,
             timeout=30,
-        )
+            **_as_jail_user(),
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
     return path if probe.returncode == 0 else None
+
+
+def _as_jail_user() -> dict:
+    """``Popen`` arguments that run a probe as an unprivileged uid when the grader is root."""
+    if os.geteuid() != 0:
+        return {}
+    uid = jail_uid(JAIL_SLOTS - 1)
+    return {"user": uid, "group": uid, "extra_groups": []}
+
+
+def jail_uid(slot: int) -> int:
+    """The host uid of this grader's sandbox number ``slot`` (unique on the machine)."""
+    return JAIL_UID_BASE + os.getpid() * JAIL_SLOTS + slot
+
+
+@functools.cache
+def _root_jail_works() -> bool:
+    """Whether the root launcher can build a jail here (mount namespaces, uid changes)."""
+    if os.geteuid() != 0 or bubblewrap() is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "probe-") as folder:
+        os.chmod(folder, 0o711)
+        root = Path(folder) / "fs"
+        root.mkdir()
+        uid = jail_uid(JAIL_SLOTS - 1)
+        argv = [bubblewrap(), *_system_binds(), "--bind", f"{root}/work", "/submission",
+                "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                "--as-pid-1", "true"]  # fmt: skip
+        spec = _launch_spec(root, uid, 16 * 1024**2, [], [], {}, argv)
+        try:
+            probe = subprocess.run(
+                [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)],
+                capture_output=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return probe.returncode == 0
+
+
+def jail_mode() -> str:
+    """``"jail"``, ``"user"`` or ``"none"``: the strongest sandbox this machine allows."""
+    if bubblewrap() is None:
+        return "none"
+    return "jail" if _root_jail_works() else "user"
+
+
+def _launch_spec(root, uid, size, stage, cgroups, rlimits, argv) -> dict:
+    return {
+        "root": str(root),
+        "uid": uid,
+        "gid": uid,
+        "size": int(size),
+        "inodes": JAIL_INODES,
+        "stage": [str(p) for p in stage],
+        "cgroups": [str(p) for p in cgroups],
+        "rlimits": rlimits,
+        "parent": os.getpid(),
+        "argv": argv,
+    }
 
 
 def _python_roots() -> list[Path]:
@@ -167,7 +272,8 @@ def _python_roots() -> list[Path]:
     for root in sorted(set(roots), key=lambda p: len(p.parts)):
         if not any(root.is_relative_to(kept) for kept in unique):
             unique.append(root)
-    return unique
+    system = [Path(p) for p in ("/usr", "/etc", "/lib", "/bin")]
+    return [r for r in unique if not any(r.is_relative_to(p) for p in system)]
 
 
 def _system_binds() -> list[str]:
@@ -215,49 +321,6 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def command(work_dir: Path, child_dir: Path, sandboxed: bool) -> tuple[list[str], str, str]:
-    """The command line that starts the child, and its working and child folders inside.
-
-    Returns:
-        ``(argv, work_dir_as_seen_by_child, child_dir_as_seen_by_child)``.
-    """
-    python = sys.executable
-    if not sandboxed:
-        return [python, "-I", str(child_dir / "child.py")], str(work_dir), str(child_dir)
-    bound = _python_roots()
-    # /tmp first: Python itself may live below /tmp (a virtual environment in a
-    # checkout there), and a later tmpfs would hide it.
-    argv = [bubblewrap(), *_system_binds(), "--tmpfs", "/tmp"]
-    for root in bound:
-        if not any(root.is_relative_to(p) for p in map(Path, ("/usr", "/etc", "/lib", "/bin"))):
-            argv += ["--ro-bind", str(root), str(root)]
-    for secret in _hidden_paths(bound):
-        argv += ["--tmpfs", str(secret)]
-    argv += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--bind",
-        str(work_dir),
-        WORK_DIR_INSIDE,
-        "--ro-bind",
-        str(child_dir),
-        CHILD_DIR_INSIDE,
-        "--chdir",
-        WORK_DIR_INSIDE,
-        "--unshare-all",
-        "--hostname",
-        "sandbox",
-        "--die-with-parent",
-        "--new-session",
-    ]
-    if os.geteuid() == 0:
-        argv += ["--cap-drop", "ALL"]
-    argv += [python, "-I", f"{CHILD_DIR_INSIDE}/child.py"]
-    return argv, WORK_DIR_INSIDE, CHILD_DIR_INSIDE
-
-
 def die_with_parent() -> None:
     """Runs in a forked child before exec: have the kernel kill it when its parent dies."""
     try:
@@ -267,19 +330,15 @@ def die_with_parent() -> None:
         pass
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Runs in the forked child before exec: resource limits inherited by everything below."""
-    die_with_parent()
-    for which, value in (
-        (resource.RLIMIT_DATA, limits.memory_bytes),
-        (resource.RLIMIT_FSIZE, limits.file_bytes),
-        (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_NPROC, limits.processes),
-    ):
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
+def child_rlimits(limits: Limits) -> dict[str, int]:
+    """Per-process limits of every process of the sandbox (backstops of the monitor)."""
+    return {
+        "RLIMIT_DATA": int(limits.memory_bytes),
+        "RLIMIT_FSIZE": int(limits.file_bytes),
+        "RLIMIT_CORE": 0,
+        "RLIMIT_CPU": int(limits.cpu_seconds) + 1,
+        "RLIMIT_NPROC": int(limits.processes),
+    }
 
 
 def prepare_child_dir(parent: Path) -> Path:
@@ -294,60 +353,396 @@ def prepare_child_dir(parent: Path) -> Path:
     (child_dir / "tasks").mkdir()
     for path in (PACKAGE_DIR / "tasks").glob("*.py"):
         shutil.copyfile(path, child_dir / "tasks" / path.name)
+    for path in (child_dir, child_dir / "tasks"):
+        path.chmod(0o755)
+    for path in child_dir.rglob("*.py"):
+        path.chmod(0o644)
     return child_dir
 
 
-def start(
-    work_dir: Path, child_dir: Path, limits: Limits, log_file
-) -> tuple[subprocess.Popen, int, int, bool]:
-    """Start the child with its channel.
+# -- cgroups ---------------------------------------------------------------
+CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "autograder"
 
-    Args:
-        work_dir: the submission's own empty, writable folder.
-        child_dir: a folder holding ``child.py`` and ``channel.py`` (see :func:`prepare_child_dir`).
-        limits: resource limits.
-        log_file: an open file for the child's standard output and error.
+
+@functools.cache
+def _cgroup_controllers() -> tuple[str, ...]:
+    """The cgroup v1 controllers (``memory``, ``pids``) this grader can create groups in."""
+    if os.geteuid() != 0:
+        return ()
+    usable = []
+    for controller in ("memory", "pids"):
+        base = CGROUP_V1 / controller / CGROUP_PARENT
+        try:
+            base.mkdir(exist_ok=True)
+            probe = base / f"probe-{os.getpid()}"
+            probe.mkdir(exist_ok=True)
+            probe.rmdir()
+        except OSError:
+            continue
+        usable.append(controller)
+    return tuple(usable)
+
+
+def _make_cgroups(name: str, limits: Limits) -> list[Path]:
+    groups = []
+    for controller in _cgroup_controllers():
+        group = CGROUP_V1 / controller / CGROUP_PARENT / name
+        try:
+            group.mkdir()
+            if controller == "memory":
+                (group / "memory.limit_in_bytes").write_text(str(int(limits.memory_bytes)))
+            else:
+                (group / "pids.max").write_text(str(int(limits.processes)))
+        except OSError:
+            _remove_cgroup(group)
+            continue
+        groups.append(group)
+    return groups
+
+
+def _remove_cgroup(group: Path) -> None:
+    for _ in range(50):
+        try:
+            for pid in (group / "cgroup.procs").read_text().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _cgroup_events(groups: list[Path]) -> dict[str, int]:
+    """How often the kernel enforced each cgroup limit: ``{"memory": n, "processes": n}``."""
+    events = {}
+    for group in groups:
+        try:
+            if group.parent.parent.name == "memory":
+                text = (group / "memory.oom_control").read_text()
+                for line in text.splitlines():
+                    if line.startswith("oom_kill "):
+                        events["memory_bytes"] = int(line.split()[1])
+            else:
+                text = (group / "pids.events").read_text()
+                events["processes"] = int(text.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return events
+
+
+# -- sweeping what killed graders left ---------------------------------------
+@functools.cache
+def sweep_leftovers() -> int:
+    """Remove the temporary folders and cgroups of graders that died (once per process).
 
     Returns:
-        ``(process, fd_to_child, fd_from_child, sandboxed)``; the fds are non-blocking.
+        How many leftovers were removed.
     """
-    sandboxed = bubblewrap() is not None
-    argv, _, _ = command(work_dir, child_dir, sandboxed)
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    env = child_environment()
-    env["AUTOGRADER_FDS"] = f"{to_child_r},{from_child_w}"
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=log_file,
-            cwd=str(work_dir),
-            env=env,
-            pass_fds=(to_child_r, from_child_w),
-            start_new_session=True,
-            preexec_fn=functools.partial(_apply_limits, limits),
+    removed = 0
+    alive: set[str] = set()
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(TMP_PREFIX + "*"):
+        try:
+            if folder.stat().st_uid != os.geteuid() or now - folder.stat().st_mtime < SWEEP_MIN_AGE:
+                alive.add(folder.name)
+                continue
+            with open(folder / "owner.lock", "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    alive.add(folder.name)
+                    continue
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    for controller in _cgroup_controllers():
+        for group in (CGROUP_V1 / controller / CGROUP_PARENT).glob(TMP_PREFIX + "*"):
+            if group.name not in alive:
+                _remove_cgroup(group)
+                removed += 1
+    return removed
+
+
+# -- the jail ------------------------------------------------------------------
+_slots_lock = threading.Lock()
+_slots_used: set[int] = set()
+
+LIMIT_MESSAGES = {
+    "memory_bytes": "used more than {limit} of memory (all its processes and temporary "
+    "files together)",
+    "disk_bytes": "wrote more than {limit} into its working folder and /tmp",
+    "processes": "ran more than {limit} processes and threads at once",
+    "cpu_seconds": "used more than {limit} of CPU time (all its processes together)",
+}
+
+
+def _limit_text(name: str, value: float) -> str:
+    if name.endswith("_bytes"):
+        return f"{value / 1024**3:.3g} GiB" if value >= 1024**3 else f"{value / 1024**2:.4g} MiB"
+    if name == "cpu_seconds":
+        return f"{value:g} s"
+    return f"{value:g}"
+
+
+class Jail:
+    """One submission's sandbox: its uid, its temporary folder, its limits, its processes.
+
+    A jail outlives restarts of its child (each :meth:`start` begins a fresh
+    process with an empty working folder), and :meth:`close` removes everything
+    it made. What the sandbox used, and which limit stopped it, is kept in
+    :attr:`peaks` and :attr:`hits`.
+
+    Args:
+        limits: the sandbox's limits.
+
+    Example:
+        >>> jail = Jail(Limits())
+        >>> jail.mode in ("jail", "user", "none")
+        True
+        >>> jail.close()
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        sweep_leftovers()
+        self.limits = limits
+        self.mode = jail_mode()
+        self.dir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX))
+        self._owner = open(self.dir / "owner.lock", "a")  # noqa: SIM115 (held while alive)
+        fcntl.flock(self._owner, fcntl.LOCK_EX)
+        self.dir.chmod(0o711)
+        self.child_dir = prepare_child_dir(self.dir)
+        self.slot = self._take_slot() if self.mode == "jail" else None
+        self.uid = jail_uid(self.slot) if self.slot is not None else os.geteuid()
+        self.cgroups = _make_cgroups(self.dir.name, limits) if self.mode == "jail" else []
+        #: Most of each limit the sandbox used, over all its starts.
+        self.peaks: dict[str, float] = {}
+        #: The limits that stopped it, in order (names of :class:`Limits` fields).
+        self.hits: list[str] = []
+        #: Why the monitor stopped the current process, for the student; ``None`` if it did not.
+        self.limit_hit: str | None = None
+        self.process: subprocess.Popen | None = None
+        self._monitor: monitor.Monitor | None = None
+        self._cpu_spent = 0.0
+        self._starts = 0
+        self._closed = False
+
+    @staticmethod
+    def _take_slot() -> int:
+        with _slots_lock:
+            for slot in range(JAIL_SLOTS - 1):  # the last slot is for probes
+                if slot not in _slots_used:
+                    _slots_used.add(slot)
+                    return slot
+        raise RuntimeError(f"more than {JAIL_SLOTS - 1} sandboxes at once in one grader")
+
+    # -- starting ---------------------------------------------------------
+    def _bwrap_argv(self, fs_root: Path | None) -> list[str]:
+        """bubblewrap's command line; ``fs_root`` is the jail's tmpfs (root mode) or ``None``."""
+        size = str(int(self.limits.disk_bytes))
+        bound = _python_roots()
+        # /tmp first: Python itself may live below /tmp (a virtual environment in a
+        # checkout there), and a later tmpfs would hide it.
+        argv = [bubblewrap(), *_system_binds()]
+        if fs_root is not None:
+            argv += ["--bind", f"{fs_root}/tmp", "/tmp"]
+            for index, root in enumerate(bound):
+                argv += ["--ro-bind", f"{fs_root}/stage/{index}", str(root)]
+        else:
+            argv += ["--size", size, "--tmpfs", "/tmp"]
+            for root in bound:
+                argv += ["--ro-bind", str(root), str(root)]
+        for secret in _hidden_paths(bound):
+            argv += ["--tmpfs", str(secret)]
+        argv += ["--proc", "/proc", "--dev", "/dev"]
+        if fs_root is not None:
+            argv += ["--bind", f"{fs_root}/shm", "/dev/shm"]
+            argv += ["--bind", f"{fs_root}/work", WORK_DIR_INSIDE]
+        else:
+            argv += ["--size", size, "--tmpfs", "/dev/shm"]
+            argv += ["--size", size, "--tmpfs", WORK_DIR_INSIDE]
+        argv += [
+            "--ro-bind", str(self.child_dir), CHILD_DIR_INSIDE,
+            "--chdir", WORK_DIR_INSIDE,
+            "--unshare-all", "--unshare-user", "--disable-userns",
+            "--hostname", "sandbox",
+            "--die-with-parent", "--new-session", "--as-pid-1",
+            sys.executable, "-I", f"{CHILD_DIR_INSIDE}/child.py",
+        ]  # fmt: skip
+        return argv
+
+    def start(self, log_file) -> tuple[subprocess.Popen, int, int]:
+        """Start a fresh child (stopping any earlier one) with its channel and its monitor.
+
+        Args:
+            log_file: an open file for the child's standard output and error.
+
+        Returns:
+            ``(process, fd_to_child, fd_from_child)``; the fds are non-blocking.
+        """
+        self.stop()
+        self.limit_hit = None
+        self._starts += 1
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = child_environment()
+        env["AUTOGRADER_FDS"] = f"{to_child_r},{from_child_w}"
+        env["AUTOGRADER_RLIMITS"] = json.dumps(child_rlimits(self.limits))
+        if self.mode == "jail":
+            fs_root = self.dir / f"fs{self._starts}"
+            fs_root.mkdir(mode=0o711)
+            spec = _launch_spec(
+                fs_root, self.uid, self.limits.disk_bytes, _python_roots(),
+                [g / "cgroup.procs" for g in self.cgroups], child_rlimits(self.limits),
+                self._bwrap_argv(fs_root),
+            )  # fmt: skip
+            argv = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)]
+            cwd = self.dir
+        elif self.mode == "user":
+            argv, cwd = self._bwrap_argv(None), self.dir
+        else:
+            work = self.dir / f"work{self._starts}"
+            work.mkdir()
+            argv, cwd = [sys.executable, "-I", str(self.child_dir / "child.py")], work
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                cwd=str(cwd),
+                env=env,
+                pass_fds=(to_child_r, from_child_w),
+                start_new_session=True,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        os.set_blocking(to_child_w, False)
+        os.set_blocking(from_child_r, False)
+        self.process = process
+        self._monitor = monitor.Monitor(
+            process.pid,
+            self._mounts,
+            {
+                "memory_bytes": self.limits.memory_bytes,
+                "disk_bytes": self.limits.disk_bytes,
+                "processes": self.limits.processes,
+                "cpu_seconds": self.limits.cpu_seconds,
+            },
+            self.peaks,
+            self._on_limit,
+            cpu_offset=self._cpu_spent,
         )
-    finally:
-        os.close(to_child_r)
-        os.close(from_child_w)
-    os.set_blocking(to_child_w, False)
-    os.set_blocking(from_child_r, False)
-    return process, to_child_w, from_child_r, sandboxed
+        self._monitor.start()
+        return process, to_child_w, from_child_r
 
+    def _child_pid(self) -> int | None:
+        """The host pid of the child's Python (pid 1 of the sandbox), once it exists."""
+        if self.process is None:
+            return None
+        if self.mode == "none":
+            return self.process.pid
+        pids = monitor.descendants(self.process.pid)
+        return pids[1] if len(pids) > 1 else None
 
-def stop(process: subprocess.Popen) -> None:
-    """Kill the child and everything it started (its whole session)."""
-    try:
-        os.killpg(process.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        process.kill()
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+    def _mounts(self) -> list[str]:
+        child = self._child_pid()
+        if child is None or self.mode == "none":
+            return []
+        inside = ["/submission"] if self.mode == "jail" else ["/submission", "/tmp", "/dev/shm"]
+        return [f"/proc/{child}/root{path}" for path in inside]
+
+    def _on_limit(self, name: str, usage: monitor.Usage) -> None:
+        limit = getattr(self.limits, name)
+        self.hits.append(name)
+        self.limit_hit = LIMIT_MESSAGES[name].format(limit=_limit_text(name, limit))
+        self._kill_tree()
+
+    # -- stopping ---------------------------------------------------------
+    def _kill_tree(self) -> list[int]:
+        process = self.process
+        if process is None:
+            return []
+        pids = monitor.descendants(process.pid)
+        for pid in reversed(pids):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return pids
+
+    def kill_strays(self) -> int:
+        """Stop every process of the sandbox but the child itself; return how many there were."""
+        child = self._child_pid()
+        if child is None:
+            return 0
+        strays = monitor.descendants(child)[1:]
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return len(strays)
+
+    def stop(self) -> None:
+        """Kill the child and everything it started; keep what it used in :attr:`peaks`."""
+        if self.process is None:
+            return
+        pids = self._kill_tree()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        monitor.wait_gone(pids)
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor.join(timeout=2)
+            self._cpu_spent = self._monitor.cpu_seconds()
+            self._monitor = None
+        for name, count in _cgroup_events(self.cgroups).items():
+            if count and name not in self.hits:
+                self.hits.append(name)
+        self.process = None
+
+    def close(self) -> None:
+        """Stop everything and remove every file and cgroup of the jail."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop()
+        for group in self.cgroups:
+            _remove_cgroup(group)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self._owner.close()
+        if self.slot is not None:
+            with _slots_lock:
+                _slots_used.discard(self.slot)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox's processes used so far, every start together."""
+        return self._monitor.cpu_seconds() if self._monitor is not None else self._cpu_spent
+
+    def report(self) -> dict:
+        """The jail for ``results.json``: its mode, and per limit its value and most used."""
+        used = dict(self.peaks)
+        used["cpu_seconds"] = max(used.get("cpu_seconds", 0.0), self.cpu_seconds())
+        return {
+            "mode": self.mode,
+            "own_uid": self.mode == "jail",
+            "cgroups": [g.parent.parent.name for g in self.cgroups],
+            "limits": {
+                name: {"limit": value, **({"used": round(used[name], 3)} if name in used else {})}
+                for name, value in self.limits.as_dict().items()
+            },
+            "limits_hit": list(self.hits),
+        }

@@ -71,7 +71,7 @@ def test_a_bad_cell_costs_only_itself(bad_cell, request):
         # signal to the sandbox's init process is simply ignored: nothing to report.
         if request.node.callspec.id not in ("100MB-fd-write", "kill-parent"):
             assert "Cell 2" in notes
-        log_sizes = [p.stat().st_size for p in submission._tmp.glob("child*.log")]
+        log_sizes = [p.stat().st_size for p in submission.jail.dir.glob("child*.log")]
         assert max(log_sizes) <= FAST.file_bytes
     finally:
         submission.close()
@@ -129,6 +129,6 @@ def test_a_notebook_over_its_time_limit_is_unavailable():
 
 def test_work_folder_is_removed():
     submission = _run(DEFINE_F)
-    folder = submission._tmp
+    folder = submission.jail.dir
     submission.close()
     assert not os.path.exists(folder)

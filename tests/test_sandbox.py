@@ -117,11 +117,16 @@ def test_environment_holds_no_grader_secrets(monkeypatch):
     assert "AUTOGRADER_FDS" not in env
 
 
-def test_python_below_tmp_stays_visible(monkeypatch, tmp_path):
+def test_python_below_tmp_stays_visible(monkeypatch):
     """A checkout under /tmp (as CI's may be): the private /tmp must not hide its Python."""
     monkeypatch.setattr(sandbox, "bubblewrap", lambda: "/usr/bin/bwrap")
     monkeypatch.setattr(sandbox, "_python_roots", lambda: [Path("/tmp/checkout/.venv")])
-    argv, _, _ = sandbox.command(tmp_path, tmp_path, sandboxed=True)
-    tmpfs = [i for i, arg in enumerate(argv) if arg == "--tmpfs" and argv[i + 1] == "/tmp"]
-    venv = argv.index("/tmp/checkout/.venv")
-    assert len(tmpfs) == 1 and tmpfs[0] < venv
+    jail = sandbox.Jail(sandbox.Limits())
+    try:
+        for fs_root in (None, Path("/tmp/jailfs")):
+            argv = jail._bwrap_argv(fs_root)
+            tmp = [i for i, arg in enumerate(argv) if arg == "/tmp" and argv[i - 1] != "--ro-bind"]
+            venv = argv.index("/tmp/checkout/.venv")
+            assert len(tmp) == 1 and tmp[0] < venv
+    finally:
+        jail.close()

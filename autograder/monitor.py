@@ -1,0 +1,183 @@
+"""Watch one sandbox from the outside: what all its processes use together.
+
+Per-process limits (``setrlimit``) let a submission multiply its share by
+starting processes, and keep nothing of what it writes into tmpfs (``/tmp`` is
+memory). The monitor reads ``/proc`` instead: every process that descends from
+the sandbox's first process, their private memory, threads and CPU time, and
+the space its file systems hold, and stops the whole sandbox over a limit.
+
+Example:
+    >>> usage = measure(os.getpid(), [])
+    >>> usage.processes >= 1
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: Seconds between two looks at the sandbox.
+INTERVAL = 0.1
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Usage:
+    """What a sandbox uses at one moment (CPU time: since it started)."""
+
+    memory_bytes: int = 0
+    disk_bytes: int = 0
+    processes: int = 0
+    cpu_seconds: float = 0.0
+
+
+def _table() -> dict[int, tuple[int, int, int]]:
+    """Every process of the machine: pid to (parent pid, CPU ticks, threads)."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(b")") + 2 :].split()
+        table[int(name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[17]))
+    return table
+
+
+def descendants(pid: int, table: dict | None = None) -> list[int]:
+    """``pid`` and every process below it, parents first."""
+    table = _table() if table is None else table
+    children: dict[int, list[int]] = {}
+    for child, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    found, queue = [], [pid] if pid in table else []
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(children.get(current, ()))
+    return found
+
+
+def _private_bytes(pid: int) -> int:
+    """Resident memory of ``pid`` that is not shared with files (its anonymous memory)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            fields = handle.read().split()
+    except OSError:
+        return 0
+    return max(int(fields[1]) - int(fields[2]), 0) * PAGE
+
+
+def _used_bytes(path: str) -> int:
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return 0
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+
+
+def measure(pid: int, mounts: list[str], cpu: dict[int, int] | None = None) -> Usage:
+    """The usage of ``pid`` and its descendants, plus the space used on ``mounts``.
+
+    Args:
+        pid: the sandbox's first process.
+        mounts: paths (on the grader's side) of the sandbox's own file systems.
+        cpu: CPU ticks seen so far per pid, updated, so that processes that ended
+            still count.
+    """
+    table = _table()
+    pids = descendants(pid, table)
+    cpu = {} if cpu is None else cpu
+    usage = Usage()
+    for each in pids:
+        _, ticks, threads = table[each]
+        cpu[each] = max(cpu.get(each, 0), ticks)
+        usage.processes += threads
+        usage.memory_bytes += _private_bytes(each)
+    usage.disk_bytes = sum(_used_bytes(path) for path in mounts)
+    usage.memory_bytes += usage.disk_bytes
+    usage.cpu_seconds = sum(cpu.values()) / TICKS
+    return usage
+
+
+class Monitor(threading.Thread):
+    """Looks at a sandbox every :data:`INTERVAL` seconds until it ends or is stopped.
+
+    Args:
+        pid: the sandbox's first process.
+        mounts: a function giving the paths of the sandbox's file systems (they
+            appear once its first process has set them up).
+        limits: ``{name: limit}`` for the fields of :class:`Usage`.
+        peaks: ``{name: most seen}``, updated in place (shared across restarts).
+        on_limit: called once, with the name of the limit and the usage, when a
+            usage goes over its limit; it is expected to stop the sandbox.
+    """
+
+    def __init__(
+        self,
+        pid: int,
+        mounts: Callable[[], list[str]],
+        limits: dict[str, float],
+        peaks: dict[str, float],
+        on_limit: Callable[[str, Usage], None],
+        cpu_offset: float = 0.0,
+    ) -> None:
+        super().__init__(daemon=True, name=f"monitor-{pid}")
+        self.pid = pid
+        self.mounts = mounts
+        self.limits = limits
+        self.peaks = peaks
+        self.on_limit = on_limit
+        self.cpu_offset = cpu_offset
+        self.cpu: dict[int, int] = {}
+        self.last = Usage()
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            if not os.path.exists(f"/proc/{self.pid}"):
+                return
+            usage = measure(self.pid, self.mounts(), self.cpu)
+            usage.cpu_seconds += self.cpu_offset
+            self.last = usage
+            for name in ("memory_bytes", "disk_bytes", "processes", "cpu_seconds"):
+                value = getattr(usage, name)
+                self.peaks[name] = max(self.peaks.get(name, 0), value)
+                if value > self.limits.get(name, float("inf")):
+                    self.on_limit(name, usage)
+                    return
+            self._halt.wait(INTERVAL)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the sandbox seen so far (ended processes included)."""
+        return sum(self.cpu.values()) / TICKS + self.cpu_offset
+
+
+def wait_gone(pids: list[int], seconds: float = 5.0) -> bool:
+    """Wait until none of ``pids`` exists (zombies count as gone)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if data[data.rindex(b")") + 2 :][:1] != b"Z":
+                alive.append(pid)
+        if not alive:
+            return True
+        time.sleep(0.02)
+    return False

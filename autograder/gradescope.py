@@ -3,9 +3,10 @@
 Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh`` once
 when it builds the image, and ``run_autograder`` for each submission, which must
 leave ``/autograder/results/results.json``. The bundle holds the package source
-(``kit/``) with the hidden checks of its one assignment only; ``setup.sh``
-installs it with Debian's ``bubblewrap`` into ``/autograder/venv``, and
-``run_autograder`` grades the submitted notebook with ``autograder grade``.
+(``kit/``): the files :mod:`autograder.registry` says its one assignment's
+grading needs, no other assignment's checks; ``setup.sh`` installs it with
+Debian's ``bubblewrap`` into ``/autograder/venv``, and ``run_autograder``
+grades the submitted notebook with ``autograder grade``.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import autograder
-from autograder.scoring import available_assignments
+from autograder import registry
 
-PACKAGE_DIR = Path(autograder.__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
+PROJECT_DIR = registry.PACKAGE_DIR.parent
 #: Files of the project, besides the package, that ``pip install`` needs.
 PROJECT_FILES = ("pyproject.toml", "README.md")
-#: The files of ``autograder/checks/`` every assignment needs.
-SHARED_CHECK_FILES = ("__init__.py", "common.py")
 #: Zip entries' time stamp: the same source gives the same bundle, byte for byte.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -142,7 +139,10 @@ exit 0
 
 
 def _kit_files(assignment: str) -> list[tuple[Path, str]]:
-    """``(source path, name in the bundle)`` of each file of ``kit/``, sorted by name."""
+    """``(source path, name in the bundle)`` of each file of ``kit/``, sorted by name.
+
+    The package files are those the registry says the assignment's grading needs.
+    """
     for name in PROJECT_FILES:
         if not (PROJECT_DIR / name).is_file():
             raise FileNotFoundError(
@@ -150,23 +150,11 @@ def _kit_files(assignment: str) -> list[tuple[Path, str]]:
                 "source tree (an editable install), not from an installed wheel"
             )
     files = [(PROJECT_DIR / name, f"kit/{name}") for name in PROJECT_FILES]
-    checks = PACKAGE_DIR / "checks"
-    wanted_checks = {*SHARED_CHECK_FILES, f"{assignment}.py"}
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        relative = path.relative_to(PACKAGE_DIR)
-        if (
-            not path.is_file()
-            or "__pycache__" in relative.parts
-            or any(part.startswith(".") for part in relative.parts)
-            or path.suffix == ".pyc"
-        ):
-            continue
-        if path.is_relative_to(checks) and (
-            path.parent != checks or path.name not in wanted_checks
-        ):
-            continue
-        files.append((path, f"kit/autograder/{relative.as_posix()}"))
-    return files
+    book = registry.REGISTRY
+    files += [
+        (path, f"kit/{book.relative_name(path)}") for path in book.assignment(assignment).files()
+    ]
+    return sorted(files, key=lambda file: file[1])
 
 
 def _add(bundle: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = False) -> None:
@@ -181,12 +169,14 @@ def build_bundle(assignment: str, output: Path) -> Path:
     """Write the Gradescope autograder zip of ``assignment``.
 
     The zip holds ``setup.sh`` and ``run_autograder`` at its root (both
-    executable) and ``kit/``: ``pyproject.toml``, ``README.md`` and the
-    ``autograder`` package with only this assignment's checks (plus
-    ``common.py``). It is written through a temporary file and a rename.
+    executable) and ``kit/``: ``pyproject.toml``, ``README.md`` and the files of
+    the ``autograder`` package that :mod:`autograder.registry` says this
+    assignment's grading needs: the grader's code, this assignment's checks and
+    the helpers and tasks they use, and no other assignment's checks. It is
+    written through a temporary file and a rename.
 
     Args:
-        assignment: an id from :func:`autograder.scoring.available_assignments`.
+        assignment: an id from :func:`autograder.registry.assignment_ids`.
         output: the zip's path, or an existing folder to write
             ``gradescope_<assignment>.zip`` into.
 
@@ -202,9 +192,7 @@ def build_bundle(assignment: str, output: Path) -> Path:
         >>> build_bundle("backprop", Path("/tmp"))  # doctest: +SKIP
         PosixPath('/tmp/gradescope_backprop.zip')
     """
-    known = available_assignments()
-    if assignment not in known:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {known}")
+    registry.assignment(assignment)  # ValueError for an unknown id, before any file is made
     output = Path(output)
     if output.is_dir():
         output = output / f"gradescope_{assignment}.zip"

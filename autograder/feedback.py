@@ -1,7 +1,8 @@
 """Feedback pages: one self-contained HTML page per student and assignment.
 
 A page shows what the student's ``results.json`` holds and nothing else: the
-total, the grader's notes, and each check with its points and message. The
+total, what the grader flagged (``extra_data.flags``, if anything), the grader's
+notes, and each check with its points and message. The
 checks' source and their expected values are never in ``results.json``, so they
 can never reach a page. Pages go where nbgrader keeps feedback
 (``feedback/<student>/<assignment>/<assignment>.html``), so ``nbgrader
@@ -46,8 +47,78 @@ th { background: #eef0f4; font-size: .85rem; text-transform: uppercase; letter-s
          font-size: .8rem; font-weight: 600; }
 .passed { background: #dff3e4; color: #17652d; }
 .failed { background: #fbe3e3; color: #9b1c1c; }
+.flags { background: #fdecea; border: 2px solid #c62828; border-radius: 6px;
+         padding: .75rem 1rem; margin: 0 0 1.25rem; }
+.flags h2 { color: #9b1c1c; }
+.flags ul { margin: .25rem 0 0; padding-left: 1.25rem; }
+.flags li { margin: .2rem 0; overflow-wrap: anywhere; }
+.flags .detail { white-space: pre-wrap; font-family: ui-monospace, SFMono-Regular, Menlo,
+                 Consolas, monospace; font-size: .875rem; }
 footer { margin: 1rem 0 2rem; color: #6b7386; font-size: .85rem; }
 """
+
+
+#: What each kind of flag means, in words for the page.
+FLAG_KINDS = {
+    "channel": "a message from the notebook's process broke the grader's protocol",
+    "forged_event": "the notebook's process sent a cell event the grader did not expect",
+    "sysctl": "a cell tried to change a setting of the grading machine (/proc/sys)",
+    "limit": "the notebook reached one of the grader's resource limits",
+    "patched": "a cell patched a module of the grader or numpy",
+}
+
+
+def flags_of(results: Any) -> list[dict[str, str]]:
+    """What the grader flagged in a results document, as ``{"kind", "detail"}`` strings.
+
+    ``extra_data.flags`` is a list of ``{"kind": str, "detail": str}``; a document
+    without it has no flags. Anything else found there is still reported (as
+    kind ``"unknown"``), never dropped.
+
+    Example:
+        >>> flags_of({"extra_data": {"flags": [{"kind": "limit", "detail": "memory"}]}})
+        [{'kind': 'limit', 'detail': 'memory'}]
+        >>> flags_of({"tests": []})
+        []
+    """
+    extra = results.get("extra_data") if isinstance(results, dict) else None
+    raw = extra.get("flags") if isinstance(extra, dict) else None
+    if raw is None or raw == []:
+        return []
+    if not isinstance(raw, list):
+        raw = [raw]
+    flags = []
+    for flag in raw:
+        if isinstance(flag, dict):
+            kind, detail = flag.get("kind"), flag.get("detail", "")
+        else:
+            kind, detail = None, flag
+        flags.append(
+            {
+                "kind": kind if isinstance(kind, str) and kind else "unknown",
+                "detail": detail if isinstance(detail, str) else json.dumps(detail, default=str),
+            }
+        )
+    return flags
+
+
+def _flags_notice(flags: list[dict[str, str]]) -> str:
+    items = []
+    for flag in flags:
+        meaning = FLAG_KINDS.get(flag["kind"])
+        head = f"<strong>{_text(flag['kind'])}</strong>" + (
+            f": {_text(meaning)}" if meaning else ""
+        )
+        detail = (
+            f'<br><span class="detail">{_text(flag["detail"])}</span>' if flag["detail"] else ""
+        )
+        items.append(f"<li>{head}{detail}</li>")
+    return (
+        '<section class="flags"><h2>Flagged for review</h2>'
+        f"<p>While grading this notebook the grader saw {len(flags)} thing"
+        f"{'s' if len(flags) != 1 else ''} that your instructor will look at:</p>"
+        f"<ul>{''.join(items)}</ul></section>"
+    )
 
 
 def _text(value: Any) -> str:
@@ -118,8 +189,9 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
     """A self-contained HTML feedback page for one student's graded assignment.
 
     Everything shown comes from ``results`` and is HTML-escaped (messages quote
-    what the student's code returned). The page has inline CSS, no scripts and
-    no external resources.
+    what the student's code returned). A submission with flags
+    (:func:`flags_of`) gets a notice of each above the notes; one without, none.
+    The page has inline CSS, no scripts and no external resources.
 
     Args:
         results: a Gradescope ``results.json`` document, as ``autograder grade`` writes it.
@@ -166,6 +238,9 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
         f'<p class="total"><strong>{_text(_number(score))} / {_text(_number(max_score))}</strong>'
         f" points, {passed} of {len(tests)} checks passed</p>",
     ]
+    flags = flags_of(results)
+    if flags:
+        parts.append(_flags_notice(flags))
     notes = results.get("output")
     if notes:
         parts.append(

@@ -224,3 +224,64 @@ def test_main_says_how_many_and_where(tmp_path, capsys):
     assert feedback.main(course=str(tmp_path), assignment=None, student=None) == 0
     out = capsys.readouterr().out
     assert "1 feedback page" in out and str(tmp_path / "feedback") in out
+
+
+def _flagged(flags) -> dict:
+    results = _results()
+    results["extra_data"]["flags"] = flags
+    return results
+
+
+def test_a_flagged_submission_gets_a_clear_escaped_notice():
+    flags = [
+        {"kind": "channel", "detail": "reply header nested 10,000 deep"},
+        {"kind": "forged_event", "detail": "cell_end for cell 7 <script>alert(1)</script>"},
+        {"kind": "sysctl", "detail": "wrote /proc/sys/kernel/hostname"},
+        {"kind": "limit", "detail": "memory: 1.2 GB of 1 GB"},
+        {"kind": "patched", "detail": "numpy.allclose"},
+        {"kind": "<b>new</b>", "detail": ""},
+    ]
+    page = feedback_page(_flagged(flags), student="ada", assignment="activations")
+    parsed = _text_of(page)
+    text = " ".join(parsed.chunks)
+    assert "Flagged for review" in text and "6 things" in text
+    for flag in flags[:5]:
+        assert flag["kind"] in text and feedback.FLAG_KINDS[flag["kind"]] in text
+    assert "reply header nested 10,000 deep" in text and "numpy.allclose" in text
+    assert "<script>" not in page and "<b>" not in page
+    assert "cell 7 &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;new&lt;/b&gt;" in page
+    assert page.index("Flagged for review") < page.index("Notes from the grader")
+    assert parsed.tags <= {
+        *"html head meta title style body main h1 h2 p strong section pre".split(),
+        *"table thead tbody tr th td span code div footer ul li br".split(),
+    }
+
+
+@pytest.mark.parametrize("flags", [None, [], "absent"])
+def test_honest_work_shows_no_flag_notice(flags):
+    results = _results() if flags == "absent" else _flagged(flags)
+    page = feedback_page(results, student="ada", assignment="activations")
+    assert "Flagged" not in page and 'class="flags"' not in page
+    assert feedback.flags_of(results) == []
+
+
+def test_flags_in_an_unexpected_shape_are_still_shown():
+    assert feedback.flags_of(_flagged({"kind": "limit"})) == [{"kind": "limit", "detail": ""}]
+    assert feedback.flags_of(_flagged(["odd", {"detail": 3}, {"kind": 7, "detail": "x"}])) == [
+        {"kind": "unknown", "detail": "odd"},
+        {"kind": "unknown", "detail": "3"},
+        {"kind": "unknown", "detail": "x"},
+    ]
+    assert feedback.flags_of({"extra_data": "not a dict"}) == []
+    assert feedback.flags_of("not a document") == []
+    page = feedback_page(_flagged("<i>odd</i>"), student="ada", assignment="activations")
+    assert "Flagged for review" in page and "&lt;i&gt;odd&lt;/i&gt;" in page
+
+
+def test_write_feedback_marks_only_the_flagged_page(tmp_path):
+    _graded(tmp_path, "ada", "activations", _results())
+    _graded(tmp_path, "eve", "activations", _flagged([{"kind": "patched", "detail": "np.sum"}]))
+    ada, eve = write_feedback(tmp_path)
+    assert "Flagged for review" not in ada.read_text()
+    assert "Flagged for review" in eve.read_text() and "np.sum" in eve.read_text()

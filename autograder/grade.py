@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import secrets
 import time
 from pathlib import Path
@@ -38,18 +39,33 @@ def grade_unrunnable(assignment: str, reason: str, seed: int = 0) -> dict[str, A
     submission = _BrokenSubmission(reason, seed)
     results = run_checks(assignment, submission)
     document = gradescope_results(results, execution_time=0.0, notes=submission.notes())
-    document["extra_data"] = {"assignment": assignment, "seed": seed}
+    document["extra_data"] = {"assignment": assignment, "seed": seed, "flags": []}
     return document
 
 
+def limit_own_memory(limit: int) -> None:
+    """Bound the grader's own process (its soft data limit), whatever a child sends it."""
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (int(limit), hard))
+
+
 def infer_assignment(path: Path, metadata_assignment: str | None) -> str:
-    """The assignment id: from the notebook's metadata, else from its file name.
+    """The assignment id: from the file's name or folder, else from the notebook's metadata.
+
+    The name decides, because a notebook's metadata is the student's to edit:
+    ``cnn.ipynb`` holding another assignment's notebook is graded as ``cnn``.
 
     Raises:
-        ValueError: neither names an assignment that has checks.
+        ValueError: none names an assignment that has checks.
+
+    Example:
+        >>> infer_assignment(Path("cnn.ipynb"), "activations")
+        'cnn'
     """
     known = available_assignments()
-    for candidate in (metadata_assignment, path.stem, path.parent.name):
+    for candidate in (path.stem, path.parent.name, metadata_assignment):
         if candidate in known:
             return candidate
     raise ValueError(
@@ -101,6 +117,14 @@ def grade_notebook(
         )
     extra: dict[str, Any] = {"assignment": assignment, "seed": seed}
     flags: list[dict[str, str]] = []
+    claimed = parsed.assignment if parsed else None
+    mismatch = None
+    if claimed is not None and claimed != assignment:
+        mismatch = (
+            f"This notebook's metadata says it is the assignment `{claimed[:60]}`, but it was "
+            f"graded as `{assignment}` (its file name or the grader's --assignment)."
+        )
+        flags.append({"kind": "metadata", "detail": mismatch})
     if parsed is None:
         submission: Submission = _BrokenSubmission(reason, seed)
         results = run_checks(assignment, submission)
@@ -124,6 +148,8 @@ def grade_notebook(
             if submission.metrics:
                 extra["metrics"] = submission.metrics
     extra["flags"] = flags
+    if mismatch:
+        notes = [mismatch, *notes]
     document = gradescope_results(results, execution_time=time.monotonic() - started, notes=notes)
     document["extra_data"] = extra
     return document
@@ -139,6 +165,7 @@ def main(
     executed: str | None = None,
 ) -> int:
     """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked."""
+    limit_own_memory(limits.grader_memory_bytes)
     document = grade_notebook(
         notebook, assignment=assignment, limits=limits, seed=seed, executed=executed
     )

@@ -67,7 +67,19 @@ def descendants(pid: int, table: dict | None = None) -> list[int]:
 
 
 def _private_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` that is not shared with files (its anonymous memory)."""
+    """Anonymous memory of ``pid``, pages shared with other processes divided among them.
+
+    The proportional share (``Pss_Anon``) counts a page that a forked process has not
+    yet copied once in all, where the resident size would count it in every process.
+    Where the kernel does not give it, the resident size without file pages stands in.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss_Anon:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
     try:
         with open(f"/proc/{pid}/statm", "rb") as handle:
             fields = handle.read().split()
@@ -84,7 +96,9 @@ def _used_bytes(path: str) -> int:
     return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
 
 
-def measure(pid: int, mounts: list[str], cpu: dict[int, int] | None = None) -> Usage:
+def measure(
+    pid: int, mounts: list[str], cpu: dict[int, int] | None = None, count_first: bool = True
+) -> Usage:
     """The usage of ``pid`` and its descendants, plus the space used on ``mounts``.
 
     Args:
@@ -92,6 +106,8 @@ def measure(pid: int, mounts: list[str], cpu: dict[int, int] | None = None) -> U
         mounts: paths (on the grader's side) of the sandbox's own file systems.
         cpu: CPU ticks seen so far per pid, updated, so that processes that ended
             still count.
+        count_first: whether ``pid`` itself counts among the processes (not when it
+            is bubblewrap's own process outside the sandbox).
     """
     table = _table()
     pids = descendants(pid, table)
@@ -100,7 +116,8 @@ def measure(pid: int, mounts: list[str], cpu: dict[int, int] | None = None) -> U
     for each in pids:
         _, ticks, threads = table[each]
         cpu[each] = max(cpu.get(each, 0), ticks)
-        usage.processes += threads
+        if count_first or each != pid:
+            usage.processes += threads
         usage.memory_bytes += _private_bytes(each)
     usage.disk_bytes = sum(_used_bytes(path) for path in mounts)
     usage.memory_bytes += usage.disk_bytes
@@ -119,6 +136,9 @@ class Monitor(threading.Thread):
         peaks: ``{name: most seen}``, updated in place (shared across restarts).
         on_limit: called once, with the name of the limit and the usage, when a
             usage goes over its limit; it is expected to stop the sandbox.
+        enforced: a function giving the limits the kernel enforced since it was last
+            called (a cgroup's out-of-memory kills); each stops the sandbox too, so
+            that the student hears of it.
     """
 
     def __init__(
@@ -129,6 +149,8 @@ class Monitor(threading.Thread):
         peaks: dict[str, float],
         on_limit: Callable[[str, Usage], None],
         cpu_offset: float = 0.0,
+        count_first: bool = True,
+        enforced: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__(daemon=True, name=f"monitor-{pid}")
         self.pid = pid
@@ -137,6 +159,8 @@ class Monitor(threading.Thread):
         self.peaks = peaks
         self.on_limit = on_limit
         self.cpu_offset = cpu_offset
+        self.count_first = count_first
+        self.enforced = enforced
         self.cpu: dict[int, int] = {}
         self.last = Usage()
         self._halt = threading.Event()
@@ -148,9 +172,12 @@ class Monitor(threading.Thread):
         while not self._halt.is_set():
             if not os.path.exists(f"/proc/{self.pid}"):
                 return
-            usage = measure(self.pid, self.mounts(), self.cpu)
+            usage = measure(self.pid, self.mounts(), self.cpu, self.count_first)
             usage.cpu_seconds += self.cpu_offset
             self.last = usage
+            for name in self.enforced() if self.enforced else ():
+                self.on_limit(name, usage)
+                return
             for name in ("memory_bytes", "disk_bytes", "processes", "cpu_seconds"):
                 value = getattr(usage, name)
                 self.peaks[name] = max(self.peaks.get(name, 0), value)

@@ -99,7 +99,7 @@ class SandboxedSubmission(Submission):
 
     def _limit_reason(self) -> str | None:
         """Why the jail stopped the child, as "it used more than ...", or ``None``."""
-        hit = self._jail.limit_hit
+        hit = self._jail.limit_reason()
         if hit is None:
             return None
         self.flag("limit", hit)
@@ -284,16 +284,9 @@ class SandboxedSubmission(Submission):
             self._checks_started = time.monotonic()
         remaining = self._check_budget_left()
         if remaining <= 0:
-            self._kill()
-            self.unavailable = (
-                "The grader's time for checking this notebook is used up (at most "
-                f"{self.limits.check_timeout:g} s for all the checks' calls and "
-                f"{self.limits.grading_timeout:g} s for the whole grading), so the remaining "
-                "checks could not run. Look for functions that are far too slow."
-            )
-            self.flag("limit", "the checks' time budget was used up")
-            raise Unavailable(self.unavailable)
-        timeout = min(timeout or self.limits.call_timeout, remaining)
+            self._out_of_check_time()
+        wanted = timeout or self.limits.call_timeout
+        timeout = min(wanted, remaining)
         request = {
             "op": op,
             "function": function,
@@ -309,6 +302,8 @@ class SandboxedSubmission(Submission):
             )
         except TimeoutError:
             self._kill()
+            if timeout < wanted:
+                self._out_of_check_time()
             raise CallTimeout(function, timeout) from None
         except (EOFError, OSError):
             limit = self._limit_reason()
@@ -323,9 +318,23 @@ class SandboxedSubmission(Submission):
             self.flag("channel", f"a malformed reply to a call of `{function}`: {error}")
             raise BadReturn(function, str(error)) from None
         self._observed(reply)
+        if reply.get("error") == "timeout" and timeout < wanted:
+            self._out_of_check_time()
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})
         return reply
+
+    def _out_of_check_time(self) -> None:
+        """The checks' time budget is spent: every later call fails with this message."""
+        self._kill()
+        self.unavailable = (
+            "The grader's time for checking this notebook is used up (at most "
+            f"{self.limits.check_timeout:g} s for all the checks' calls and "
+            f"{self.limits.grading_timeout:g} s for the whole grading), so the remaining "
+            "checks could not run. Look for functions that are far too slow."
+        )
+        self.flag("limit", "the checks' time budget was used up")
+        raise Unavailable(self.unavailable)
 
     def _check_budget_left(self) -> float:
         """Seconds left for the checks' calls (their own budget, and the whole grading's)."""

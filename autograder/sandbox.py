@@ -436,9 +436,11 @@ def _cgroup_events(groups: list[Path]) -> dict[str, int]:
 
 
 # -- sweeping what killed graders left ---------------------------------------
-@functools.cache
-def sweep_leftovers() -> int:
-    """Remove the temporary folders and cgroups of graders that died (once per process).
+def sweep_leftovers(min_age: float = SWEEP_MIN_AGE) -> int:
+    """Remove the temporary folders and cgroups of graders that died.
+
+    A folder is a leftover when no living grader holds its ``owner.lock``; one
+    younger than ``min_age`` seconds is left alone (its jail may be taking the lock).
 
     Returns:
         How many leftovers were removed.
@@ -448,7 +450,7 @@ def sweep_leftovers() -> int:
     now = time.time()
     for folder in Path(tempfile.gettempdir()).glob(TMP_PREFIX + "*"):
         try:
-            if folder.stat().st_uid != os.geteuid() or now - folder.stat().st_mtime < SWEEP_MIN_AGE:
+            if folder.stat().st_uid != os.geteuid() or now - folder.stat().st_mtime < min_age:
                 alive.add(folder.name)
                 continue
             with open(folder / "owner.lock", "a") as lock:
@@ -467,6 +469,9 @@ def sweep_leftovers() -> int:
                 _remove_cgroup(group)
                 removed += 1
     return removed
+
+
+_sweep_once = functools.cache(sweep_leftovers)
 
 
 # -- the jail ------------------------------------------------------------------
@@ -509,7 +514,7 @@ class Jail:
     """
 
     def __init__(self, limits: Limits) -> None:
-        sweep_leftovers()
+        _sweep_once()
         self.limits = limits
         self.mode = jail_mode()
         self.dir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX))
@@ -529,6 +534,7 @@ class Jail:
         self.process: subprocess.Popen | None = None
         self._monitor: monitor.Monitor | None = None
         self._cpu_spent = 0.0
+        self._events_seen: dict[str, int] = {}
         self._starts = 0
         self._closed = False
 
@@ -638,6 +644,8 @@ class Jail:
             self.peaks,
             self._on_limit,
             cpu_offset=self._cpu_spent,
+            count_first=self.mode == "none",
+            enforced=lambda: [n for n in self._cgroup_hits() if n == "memory_bytes"],
         )
         self._monitor.start()
         return process, to_child_w, from_child_r
@@ -660,7 +668,8 @@ class Jail:
 
     def _on_limit(self, name: str, usage: monitor.Usage) -> None:
         limit = getattr(self.limits, name)
-        self.hits.append(name)
+        if name not in self.hits:
+            self.hits.append(name)
         self.limit_hit = LIMIT_MESSAGES[name].format(limit=_limit_text(name, limit))
         self._kill_tree()
 
@@ -709,10 +718,28 @@ class Jail:
             self._monitor.join(timeout=2)
             self._cpu_spent = self._monitor.cpu_seconds()
             self._monitor = None
-        for name, count in _cgroup_events(self.cgroups).items():
-            if count and name not in self.hits:
-                self.hits.append(name)
+        self._cgroup_hits()
         self.process = None
+
+    def _cgroup_hits(self) -> list[str]:
+        """Limits the kernel enforced (cgroups) since the last look; recorded in :attr:`hits`."""
+        new = []
+        for name, count in _cgroup_events(self.cgroups).items():
+            if count > self._events_seen.get(name, 0):
+                self._events_seen[name] = count
+                new.append(name)
+                if name not in self.hits:
+                    self.hits.append(name)
+        return new
+
+    def limit_reason(self) -> str | None:
+        """Why the sandbox's child died of a limit ("used more than ..."), or ``None``."""
+        if self.limit_hit is None and "memory_bytes" in self._cgroup_hits():
+            limit = self.limits.memory_bytes
+            self.limit_hit = LIMIT_MESSAGES["memory_bytes"].format(
+                limit=_limit_text("memory_bytes", limit)
+            )
+        return self.limit_hit
 
     def close(self) -> None:
         """Stop everything and remove every file and cgroup of the jail."""

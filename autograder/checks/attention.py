@@ -44,6 +44,7 @@ from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
+    expect_finite_array,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -209,6 +210,28 @@ def _call_attention(submission, call: str, q, k, v, mask=None) -> tuple[Any, Any
             "Return both the attended values and the attention weights."
         )
     return result[0], result[1]
+
+
+def _expect_attention_result(call: str, result: Any, q, k, v) -> tuple[np.ndarray, np.ndarray]:
+    """Fail unless ``result`` is ``(output, weights)``, finite, of shapes (..., T_q, d_v), (..., T_q, T_k)."""
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        fail(
+            f"`{call}` returned {describe(result)}; expected a tuple `(output, weights)`. "
+            "Return both the attended values and the attention weights."
+        )
+    output = expect_finite_array(
+        _at(call, "[0]"),
+        result[0],
+        q.shape[:-1] + v.shape[-1:],
+        hint="The output is (..., T_q, d_v): one attended value vector per query.",
+    )
+    weights = expect_finite_array(
+        _at(call, "[1]"),
+        result[1],
+        q.shape[:-1] + k.shape[-2:-1],
+        hint="The weights are (..., T_q, T_k): one row per query, one column per key.",
+    )
+    return output, weights
 
 
 def _weights_hint(got: np.ndarray, q: np.ndarray, k: np.ndarray) -> str:
@@ -435,27 +458,25 @@ def test_scaled_dot_product_attention_is_permutation_equivariant(submission, rng
     t_q, t_k, d_k, d_v = _dims(rng, low=3)
     q, k, v = _qkv(rng, (2,), t_q, t_k, d_k, d_v)
     call = f"scaled_dot_product_attention(q, k, v) with {_shape_text(q, k, v)}"
-    output, weights = _call_attention(submission, call, q, k, v)
-    out = expect_shape(
-        _at(call, "[0]"), output, (2, t_q, d_v), hint="The output is (..., T_q, d_v)."
-    )
-    w = expect_shape(
-        _at(call, "[1]"), weights, (2, t_q, t_k), hint="The weights are (..., T_q, T_k)."
-    )
+    out, w = _expect_attention_result(call, _call_attention(submission, call, q, k, v), q, k, v)
     hint = (
         "Attention treats the queries independently and the (key, value) pairs as a set: "
         "compute every score from q and k alone, with no dependence on positions."
     )
     perm = np.roll(np.arange(t_q), 1)
     call_q = "scaled_dot_product_attention(q[:, perm], k, v)"
-    output_q, _ = _call_attention(submission, call_q, q[:, perm], k, v)
+    output_q, _ = _expect_attention_result(
+        call_q, _call_attention(submission, call_q, q[:, perm], k, v), q, k, v
+    )
     expect_array(f"{call_q}[0], compared with your output for q, rows permuted", output_q,
                  out[:, perm], hint=hint)  # fmt: skip
     perm = rng.permutation(t_k)
     if np.array_equal(perm, np.arange(t_k)):
         perm = perm[::-1]
     call_kv = "scaled_dot_product_attention(q, k[:, perm], v[:, perm])"
-    output_kv, weights_kv = _call_attention(submission, call_kv, q, k[:, perm], v[:, perm])
+    output_kv, weights_kv = _expect_attention_result(
+        call_kv, _call_attention(submission, call_kv, q, k[:, perm], v[:, perm]), q, k, v
+    )
     expect_array(f"{call_kv}[0], compared with your output for k and v", output_kv, out,
                  hint=hint)  # fmt: skip
     expect_array(f"{call_kv}[1], compared with your weights for k, columns permuted",
@@ -470,13 +491,15 @@ def test_scaled_dot_product_attention_does_not_modify_inputs(submission, rng):
     mask = rng.random((t_q, t_k)) < 0.6
     mask[:, 0] = True
     call = f"scaled_dot_product_attention(q, k, v, mask) with {_shape_text(q, k, v)}"
-    _, args_after, kwargs_after = submission.call_keep_args(
+    result, args_after, kwargs_after = submission.call_keep_args(
         "scaled_dot_product_attention", q, k, v, mask=mask
     )
     expect_unmodified(
         call,
         {"q": q, "k": k, "v": v, "mask": mask},
         {**dict(zip("qkv", args_after, strict=True)), "mask": kwargs_after.get("mask")},
+        answer=result,
+        well_formed=lambda answer: _expect_attention_result(call, answer, q, k, v),
     )
 
 
@@ -675,7 +698,7 @@ def test_TransformerBlock_ends_with_layer_normalization(submission, rng):
     means, stds = out.mean(axis=-1), out.std(axis=-1)
     # A fresh LayerNormalization (gamma 1, beta 0, epsilon 1e-3 to 1e-6) gives means at
     # float32 rounding and standard deviations of 0.999 to 1; 0.05 allows any epsilon.
-    if np.max(np.abs(means)) > 1e-3 or np.max(np.abs(stds - 1.0)) > 0.05:
+    if not (np.max(np.abs(means)) <= 1e-3 and np.max(np.abs(stds - 1.0)) <= 0.05):
         fail(
             f"`{_block_text(kwargs)}(x, training=False)` gave position vectors with means "
             f"from {means.min():.3g} to {means.max():.3g} and standard deviations from "
@@ -736,7 +759,7 @@ def test_TransformerBlock_has_residual_connections(submission, rng):
         "With the sublayers' weights at 0 they output 0, and only these residual "
         "connections carry x through."
     )
-    if np.abs(out - out_other).max() <= 1e-4:
+    if not np.abs(out - out_other).max() > 1e-4:
         fail(
             f"`{call}` returned the same output for two different inputs; expected it to "
             f"follow the input. {hint}"
@@ -785,11 +808,11 @@ def test_TransformerBlock_get_config_round_trips(submission, rng):
     error = str(result.get("error", ""))
     if error:
         fail(f"`TransformerBlock.from_config({call})` failed: {error}. {hint}")
+    clone = "the output of TransformerBlock.from_config(config) given the original's weights"
     expect_array(
-        "the output of TransformerBlock.from_config(config) given the original's weights, "
-        "compared with the original's",
-        result.get("clone_output"),
-        expect_shape(f"{_block_text(kwargs)}(x)", result.get("output"), x.shape),
+        f"{clone}, compared with the original's",
+        expect_finite_array(clone, result.get("clone_output"), x.shape),
+        expect_finite_array(f"{_block_text(kwargs)}(x)", result.get("output"), x.shape),
         rtol=RTOL_FLOAT32,
         hint="The rebuilt block should be the same layer: every setting that changes the "
         "computation must come from the config.",

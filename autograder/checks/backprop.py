@@ -18,6 +18,8 @@ from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
+    expect_finite_array,
+    expect_finite_number,
     expect_number,
     expect_shape,
     expect_unmodified,
@@ -108,7 +110,7 @@ def _problem(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
 
 
 def _expect_params(call: str, value: Any, shapes: dict, *, what: str, hint: str = "") -> dict:
-    """Fail unless ``value`` is a dict with arrays of the given shapes; return them as floats."""
+    """Fail unless ``value`` is a dict of finite arrays of the given shapes; return them as floats."""
     if not isinstance(value, dict):
         fail(
             f"`{call}` returned {describe(value)}; expected a dict with keys "
@@ -121,7 +123,7 @@ def _expect_params(call: str, value: Any, shapes: dict, *, what: str, hint: str 
             f"keys {', '.join(PARAM_NAMES)} ({what}). {hint}".strip()
         )
     return {
-        name: expect_shape(f"{call}['{name}']", value[name], shapes[name], hint=hint)
+        name: expect_finite_array(f"{call}['{name}']", value[name], shapes[name], hint=hint)
         for name in PARAM_NAMES
     }
 
@@ -149,11 +151,12 @@ def _call_train(submission, X, Y, n_hidden, learning_rate, n_epochs, seed) -> tu
         fail(f"`{call}` returned {describe(result)}; expected a tuple `(params, losses)`.")
     shapes = _shapes(X.shape[1], n_hidden, Y.shape[1])
     params = _expect_params(call + "[0]", result[0], shapes, what="the trained parameters")
-    losses = expect_shape(
+    losses = expect_finite_array(
         call + "[1]",
         result[1],
         (n_epochs,),
-        hint="Record one loss per epoch, in an array of shape (n_epochs,).",
+        hint="Record one loss per epoch, the mean squared error before that epoch's step, in an "
+        "array of shape (n_epochs,).",
     )
     return params, losses
 
@@ -215,19 +218,17 @@ def test_sigmoid_finite_for_large_inputs(submission, rng):
 
 @points(1)
 def test_init_params_shapes(submission, rng):
-    """init_params returns W1 (n_in, n_hidden), b1 (n_hidden,), W2 (n_hidden, n_out), b2 (n_out,)."""
+    """init_params returns finite W1 (n_in, n_hidden), b1 (n_hidden,), W2 (n_hidden, n_out), b2 (n_out,)."""
     _, n_in, n_hidden, n_out = _sizes(rng)
     call = f"init_params({n_in}, {n_hidden}, {n_out})"
     result = submission.call("init_params", n_in, n_hidden, n_out)
-    params = _expect_params(
+    _expect_params(
         call,
         result,
         _shapes(n_in, n_hidden, n_out),
         what="the parameters",
         hint="W1 maps n_in inputs to n_hidden units; the biases are 1-D vectors.",
     )
-    for name in PARAM_NAMES:
-        expect_finite(f"{call}['{name}']", params[name])
 
 
 @points(1)
@@ -302,7 +303,7 @@ def test_forward_output_shape_and_range(submission, rng):
         params = _random_params(rng, n_in, n_hidden, n_out)
         Y_hat, _ = _call_forward(submission, X, params)
         call = f"forward(X, params)[0] for X of shape {X.shape} and n_out = {n_out}"
-        Y_hat = expect_shape(
+        Y_hat = expect_finite_array(
             call,
             Y_hat,
             (n, n_out),
@@ -369,18 +370,16 @@ def test_mse_loss_single_output_column(submission, rng):
     y_true = (rng.uniform(size=(n, 1)) < 0.5).astype(float)
     y_pred = rng.uniform(size=(n, 1))
     call = f"mse_loss(y_true, y_pred) for arrays of shape {y_true.shape}"
+    hint = "Average (y_pred - y_true) ** 2 over all entries."
     got, args_after, _ = submission.call_keep_args("mse_loss", y_true, y_pred)
     expect_unmodified(
         call,
         {"y_true": y_true, "y_pred": y_pred},
         dict(zip(("y_true", "y_pred"), args_after, strict=True)),
+        answer=got,
+        well_formed=lambda answer: expect_finite_number(call, answer, hint=hint),
     )
-    expect_number(
-        call,
-        got,
-        _mse(y_true, y_pred),
-        hint="Average (y_pred - y_true) ** 2 over all entries.",
-    )
+    expect_number(call, got, _mse(y_true, y_pred), hint=hint)
 
 
 # ---------------------------------------------------------------------------
@@ -403,7 +402,11 @@ def _student_gradients(submission, X, Y, params) -> dict:
         hint="backward is checked with the cache of your forward: fix forward first "
         "(see the forward checks).",
     )
-    result = submission.call("backward", X, Y, params, cache)
+    return _expect_gradients(submission.call("backward", X, Y, params, cache), params)
+
+
+def _expect_gradients(result: Any, params: dict) -> dict:
+    """Fail unless backward's ``result`` holds a finite gradient of each parameter's shape."""
     shapes = {name: value.shape for name, value in params.items()}
     return _expect_params(
         "backward(X, Y, params, cache)",
@@ -480,7 +483,7 @@ def _check_against_finite_differences(grads: dict, numeric: dict) -> None:
 
 @points(1)
 def test_backward_gradient_shapes(submission, rng):
-    """backward returns a dict W1, b1, W2, b2 of gradients, each the shape of its parameter."""
+    """backward returns a dict W1, b1, W2, b2 of finite gradients, each the shape of its parameter."""
     X, Y, params = _problem(rng)
     _student_gradients(submission, X, Y, params)
 
@@ -528,12 +531,14 @@ def test_backward_does_not_modify_inputs(submission, rng):
     """backward leaves X, Y, params and cache unchanged."""
     X, Y, params = _problem(rng)
     _, cache = _call_forward(submission, X, params)
-    _, args_after, _ = submission.call_keep_args("backward", X, Y, params, cache)
+    grads, args_after, _ = submission.call_keep_args("backward", X, Y, params, cache)
     names = ("X", "Y", "params", "cache")
     expect_unmodified(
         "backward(X, Y, params, cache)",
         dict(zip(names, (X, Y, params, cache), strict=True)),
         dict(zip(names, args_after, strict=True)),
+        answer=grads,
+        well_formed=lambda answer: _expect_gradients(answer, params),
     )
 
 
@@ -544,10 +549,9 @@ def test_backward_does_not_modify_inputs(submission, rng):
 
 @points(1)
 def test_train_returns_losses_per_epoch(submission, rng):
-    """train returns (params, losses): the parameters' shapes and a finite loss per epoch."""
+    """train returns finite (params, losses): the parameters' shapes and one loss per epoch."""
     X, Y, n_hidden, learning_rate, n_epochs, seed = _train_problem(rng)
-    _, losses = _call_train(submission, X, Y, n_hidden, learning_rate, n_epochs, seed)
-    expect_finite("train(...)[1]", losses, hint="Each loss is the mean squared error of one epoch.")
+    _call_train(submission, X, Y, n_hidden, learning_rate, n_epochs, seed)
 
 
 @points(2)

@@ -33,6 +33,7 @@ from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
+    expect_finite_array,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -108,6 +109,24 @@ def _call_preprocess(submission, images: np.ndarray) -> tuple[np.ndarray, Any, s
     except (TypeError, ValueError):
         fail(f"`{call}` returned {describe(result)}, not an array of numbers.")
     return array, result, call
+
+
+def _expect_preprocessed(call: str, result: Any, images: np.ndarray) -> np.ndarray:
+    """Fail unless ``result`` is an array of one finite number per pixel and channel.
+
+    The least a well-formed answer gives, whatever its layout and dtype: those have
+    checks of their own, and a forgotten channel axis costs the channel check only.
+    """
+    if not isinstance(result, np.ndarray | list | tuple):
+        fail(f"`{call}` returned {describe(result)}; expected a numpy array of images.")
+    try:
+        array = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        fail(f"`{call}` returned {describe(result)}, not an array of numbers.")
+    values = _values_in_layout(call, array, _preprocess(images))
+    return expect_finite(
+        call, values, hint="Scale the pixels to [0, 1]: every value is a finite number."
+    )
 
 
 def _values_in_layout(call: str, array: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -186,7 +205,7 @@ def test_preprocess_images_adds_channel_axis_last(submission, rng):
             )
         else:
             hint = "Add one axis of size 1 at the end: images[..., np.newaxis]."
-        expect_shape(call, result, expected, hint=hint)
+        expect_finite_array(call, result, expected, hint=hint)
 
 
 @points(1)
@@ -234,6 +253,7 @@ def test_preprocess_images_returns_float32(submission, rng):
     n, h, w = _sizes(rng)
     for images in (_uint8_images(rng, (n, h, w)), _float_images(rng, (h, n, w))):
         _, result, call = _call_preprocess(submission, images)
+        _expect_preprocessed(call, result, images)
         dtype = result.dtype if isinstance(result, np.ndarray) else None
         if dtype != np.float32:
             fail(
@@ -253,8 +273,17 @@ def test_preprocess_images_does_not_modify_input(submission, rng):
         _uint8_images(rng, (w, h, n, 3)),
     )
     for images in cases:
-        _, after, _ = submission.call_keep_args("preprocess_images", images)
-        expect_unmodified(_call_text(images), {"images": images}, {"images": after[0]})
+        call = _call_text(images)
+        result, after, _ = submission.call_keep_args("preprocess_images", images)
+        expect_unmodified(
+            call,
+            {"images": images},
+            {"images": after[0]},
+            answer=result,
+            well_formed=lambda answer, images=images, call=call: _expect_preprocessed(
+                call, answer, images
+            ),
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -204,14 +204,71 @@ def _count_wrong(received: np.ndarray, expected: np.ndarray, rtol: float) -> int
     return int(np.count_nonzero(~(err <= rtol)))
 
 
-def expect_unmodified(call: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """Fail if any named argument changed during the call (inputs must not be modified)."""
+def expect_finite_array(call: str, value: Any, shape: tuple, *, hint: str = "") -> np.ndarray:
+    """Fail unless ``value`` is an array of exactly ``shape`` with no NaN or infinity.
+
+    The shape comes first, so a wrong shape gets the shape's message. Returns the
+    array as floats.
+    """
+    return expect_finite(call, expect_shape(call, value, shape, hint=hint), hint=hint)
+
+
+def expect_finite_number(call: str, value: Any, *, hint: str = "") -> float:
+    """Fail unless ``value`` is one finite number (a 0-d or 1-element array passes); return it."""
+    array = expect_finite(call, value, hint=hint)
+    if array.size != 1 or array.ndim > 1:
+        fail(f"`{call}` returned {describe(value)}; expected a single number. {hint}".strip())
+    return float(array.reshape(()))
+
+
+def expect_unmodified(
+    call: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    answer: Any,
+    well_formed: Callable[[Any], object],
+    hint: str = "",
+) -> None:
+    """Fail unless the call returned a well-formed answer and left every named argument unchanged.
+
+    Leaving the inputs alone is only worth points in a function that does its job:
+    a stub that returns ``None``, an array of the wrong shape or NaN modifies nothing
+    either. ``well_formed(answer)`` runs the expectations the function's value checks
+    use on what it returned (its type and shape, finite where it must be), and fails
+    with their message; only then are the arguments compared.
+
+    Args:
+        call: the call as the student would write it.
+        before: the arguments the grader sent, by name.
+        after: the same arguments as they were after the call.
+        answer: what the call returned.
+        well_formed: fails (with :func:`fail`) unless ``answer`` is a well-formed answer,
+            e.g. ``lambda answer: expect_finite_array(call, answer, z.shape)``.
+        hint: what to do instead, in place of the advice to work on a copy.
+
+    Example:
+        >>> z = np.ones(3)
+        >>> expect_unmodified("relu(z)", {"z": z}, {"z": z.copy()}, answer=None,  # doctest: +ELLIPSIS
+        ...     well_formed=lambda answer: expect_finite_array("relu(z)", answer, z.shape))
+        Traceback (most recent call last):
+        ...
+        autograder.checks.common.CheckFailure: `relu(z)` returned a value of type NoneType; ...
+    """
+    try:
+        well_formed(answer)
+    except CheckFailure as error:
+        fail(
+            f"{error} That answer is not well formed, so whether `{call}` modified its inputs "
+            "does not count: this check gives its points only with the answer the docstring "
+            "asks for."
+        )
     for name, value in before.items():
         if not _same(value, after[name]):
-            fail(
-                f"`{call}` modified its argument `{name}` in place. Work on a copy "
-                "(e.g. `x = x.copy()` or `x = x - ...` instead of `x -= ...`)."
+            advice = hint or (
+                "Work on a copy (e.g. `x = x.copy()` or `x = x - ...` instead of `x -= ...`)."
             )
+            fail(f"`{call}` modified its argument `{name}` in place. {advice}")
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -16,9 +16,9 @@ from autograder.checks.common import (
     RTOL_GRADIENT,
     describe,
     expect_array,
-    expect_finite,
+    expect_finite_array,
+    expect_finite_number,
     expect_number,
-    expect_shape,
     expect_unmodified,
     fail,
     numeric_gradient,
@@ -116,14 +116,6 @@ def _hint(received: Any, diagnoses: list[tuple[Any, str]], default: str) -> str:
     return f"Hint: {default}"
 
 
-def _as_number(call: str, value: Any, hint: str) -> float:
-    """``value`` as a float; fail unless it is one finite number (0-d or 1-element arrays pass)."""
-    array = expect_finite(call, value, hint=hint)
-    if array.size != 1 or array.ndim > 1:
-        fail(f"`{call}` returned {describe(value)}; expected a single number. {hint}")
-    return float(array.reshape(()))
-
-
 # --- predict --------------------------------------------------------------------------------
 
 
@@ -188,11 +180,16 @@ def test_mse_loss_does_not_modify_inputs(submission, rng):
     """mse_loss leaves y_true and y_pred unchanged."""
     n = int(rng.integers(7, 15))
     y_true, y_pred = rng.normal(size=n), rng.normal(size=n)
-    _, args, _ = submission.call_keep_args("mse_loss", y_true, y_pred)
+    call = "mse_loss(y_true, y_pred)"
+    loss, args, _ = submission.call_keep_args("mse_loss", y_true, y_pred)
     expect_unmodified(
-        "mse_loss(y_true, y_pred)",
+        call,
         {"y_true": y_true, "y_pred": y_pred},
         {"y_true": args[0], "y_pred": args[1]},
+        answer=loss,
+        well_formed=lambda answer: expect_finite_number(
+            call, answer, hint="Hint: the loss is one number."
+        ),
     )
 
 
@@ -202,15 +199,22 @@ def test_mse_loss_does_not_modify_inputs(submission, rng):
 def _student_gradients(submission, X, y, w, b) -> tuple[np.ndarray, float]:
     """Call mse_gradients; fail unless it returns dw of shape (d,) and db a single number."""
     call = "mse_gradients(X, y, w, b)"
-    dw, db = _unpack(call, submission.call("mse_gradients", X, y, w, b), ("dw", "db"))
-    dw = expect_shape(
+    return _expect_gradients(call, submission.call("mse_gradients", X, y, w, b), X, w)
+
+
+def _expect_gradients(call: str, result: Any, X, w) -> tuple[np.ndarray, float]:
+    """Fail unless ``result`` is ``(dw, db)``: dw finite of w's shape, db one finite number."""
+    dw, db = _unpack(call, result, ("dw", "db"))
+    dw = expect_finite_array(
         call + "[0]",
         dw,
         w.shape,
         hint=f"Hint: dw has one entry per weight, the shape of w: {w.shape} for X of shape "
         f"{X.shape}.",
     )
-    db = _as_number(call + "[1]", db, "Hint: db is the derivative for the single bias b.")
+    db = expect_finite_number(
+        call + "[1]", db, hint="Hint: db is the derivative for the single bias b."
+    )
     return dw, db
 
 
@@ -272,11 +276,14 @@ def test_mse_gradients_do_not_modify_inputs(submission, rng):
     """mse_gradients leaves X, y and w unchanged."""
     X, y = _problem(rng)
     w, b = _parameters(rng, X.shape[1])
-    _, args, _ = submission.call_keep_args("mse_gradients", X, y, w, b)
+    call = "mse_gradients(X, y, w, b)"
+    gradients, args, _ = submission.call_keep_args("mse_gradients", X, y, w, b)
     expect_unmodified(
-        "mse_gradients(X, y, w, b)",
+        call,
         {"X": X, "y": y, "w": w},
         {"X": args[0], "y": args[1], "w": args[2]},
+        answer=gradients,
+        well_formed=lambda answer: _expect_gradients(call, answer, X, w),
     )
 
 
@@ -294,29 +301,40 @@ def _student_descent(submission, X, y, learning_rate: float, n_epochs: int):
     Returns:
         ``(call, w, b, losses)``, with ``call`` the call as written in messages.
     """
-    call = f"gradient_descent(X, y, learning_rate={learning_rate:.3g}, n_epochs={n_epochs})"
+    call = _descent_call(learning_rate, n_epochs)
     result = submission.call("gradient_descent", X, y, learning_rate, n_epochs)
+    return (call, *_expect_descent(call, result, X, n_epochs))
+
+
+def _descent_call(learning_rate: float, n_epochs: int) -> str:
+    return f"gradient_descent(X, y, learning_rate={learning_rate:.3g}, n_epochs={n_epochs})"
+
+
+def _expect_descent(
+    call: str, result: Any, X, n_epochs: int
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Fail unless ``result`` is a finite ``(w, b, losses)``: shapes (d,), a number, (n_epochs,)."""
     w, b, losses = _unpack(call, result, ("w", "b", "losses"))
-    w = expect_shape(
+    w = expect_finite_array(
         call + "[0]",
         w,
         (X.shape[1],),
         hint=f"Hint: w has one weight per column of X, shape ({X.shape[1]},) for X of shape "
         f"{X.shape}.",
     )
-    b = _as_number(call + "[1]", b, "Hint: b is the single bias of the model.")
-    losses = expect_shape(
+    b = expect_finite_number(call + "[1]", b, hint="Hint: b is the single bias of the model.")
+    losses = expect_finite_array(
         call + "[2]",
         losses,
         (n_epochs,),
         hint="Hint: losses holds exactly one loss per epoch, recorded before that epoch's step.",
     )
-    return call, w, b, losses
+    return w, b, losses
 
 
 @points(1)
 def test_gradient_descent_returns_shapes(submission, rng):
-    """gradient_descent returns (w, b, losses): w (d,), b a number and losses (n_epochs,)."""
+    """gradient_descent returns finite (w, b, losses): w (d,), b a number and losses (n_epochs,)."""
     X, y = _problem(rng)
     _student_descent(
         submission, X, y, _stable_learning_rate(rng, X, 0.2, 0.6), int(rng.integers(3, 9))
@@ -398,7 +416,6 @@ def test_gradient_descent_decreases_loss_for_small_learning_rate(submission, rng
     call, _, _, losses = _student_descent(
         submission, X, y, learning_rate, int(rng.integers(20, 40))
     )
-    losses = expect_finite(call + "[2]", losses)
     # A step below 2 / lambda_max never raises a quadratic loss; 1e-9 only absorbs rounding.
     rises = np.flatnonzero(np.diff(losses) > 1e-9 * np.abs(losses[:-1]))
     if rises.size or not losses[-1] < losses[0]:
@@ -414,11 +431,13 @@ def test_gradient_descent_decreases_loss_for_small_learning_rate(submission, rng
 def test_gradient_descent_does_not_modify_inputs(submission, rng):
     """gradient_descent leaves X and y unchanged."""
     X, y = _problem(rng)
-    _, args, _ = submission.call_keep_args(
-        "gradient_descent", X, y, _stable_learning_rate(rng, X, 0.2, 0.6), 5
-    )
+    learning_rate, n_epochs = _stable_learning_rate(rng, X, 0.2, 0.6), 5
+    call = _descent_call(learning_rate, n_epochs)
+    result, args, _ = submission.call_keep_args("gradient_descent", X, y, learning_rate, n_epochs)
     expect_unmodified(
-        "gradient_descent(X, y, learning_rate, n_epochs)",
+        call,
         {"X": X, "y": y},
         {"X": args[0], "y": args[1]},
+        answer=result,
+        well_formed=lambda answer: _expect_descent(call, answer, X, n_epochs),
     )

@@ -41,6 +41,7 @@ import numpy as np
 from autograder.checks.common import (
     describe,
     expect_finite,
+    expect_finite_array,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -189,20 +190,30 @@ def _split_problem(rng) -> tuple[list[str], np.ndarray, str]:
     return names, values, target
 
 
+_SPLIT_PAIR = "`(predictors, target)`. End with `return predictors, target`."
+
+
+def _split_call(names: list[str], target: str) -> str:
+    return f"split_predictors_target(df, {target!r}) on a DataFrame with the columns {names}"
+
+
 def _split(submission, names, values, target) -> tuple[dict, str]:
-    call = f"split_predictors_target(df, {target!r}) on a DataFrame with the columns {names}"
-    result = _pair_task(
-        submission, "split_frame", "split_predictors_target", call, [names, values, target],
-        "`(predictors, target)`. End with `return predictors, target`.",
-    )  # fmt: skip
-    return result, call
+    call = _split_call(names, target)
+    result = _run_task(
+        submission, "split_frame", "split_predictors_target", [names, values, target]
+    )
+    return _expect_pair(call, result, _SPLIT_PAIR), call
 
 
-def _pair_task(submission, task: str, student: str, call: str, args: list, pair: str) -> dict:
-    """Run a task of ours on a student function that returns a pair; its description."""
-    result = submission.task(
+def _run_task(submission, task: str, student: str, args: list) -> Any:
+    """Run a task of ours on a student function; the description it sends back."""
+    return submission.task(
         f"keras_intro.{task}", student, *args, timeout=BUILD_TIMEOUT, student=student
     )
+
+
+def _expect_pair(call: str, result: Any, pair: str) -> dict:
+    """Fail unless a task's ``result`` describes a returned pair; return the description."""
     if not isinstance(result, dict):
         fail(f"The grader could not read what `{call}` returned ({describe(result)}).")
     if result.get("length") != 2:
@@ -210,29 +221,47 @@ def _pair_task(submission, task: str, student: str, call: str, args: list, pair:
     return result
 
 
+def _expect_split_answer(call: str, result: Any, names: list[str], n_rows: int) -> dict:
+    """Fail unless ``result`` describes a (DataFrame, Series) pair of finite values and the right sizes."""
+    result = _expect_pair(call, result, _SPLIT_PAIR)
+    kinds = [str(kind) for kind in result.get("kinds") or ["?", "?"]]
+    if kinds != ["DataFrame", "Series"]:
+        if kinds == ["Series", "DataFrame"]:
+            hint = "The predictors come first: `return predictors, target`."
+        elif kinds[1] == "DataFrame":
+            hint = (
+                "df[[target]] (a list of one name) gives a one-column DataFrame; df[target] "
+                "gives the column itself, a Series."
+            )
+        elif "ndarray" in kinds:
+            hint = (
+                "Keep the pandas objects: df.drop(columns=target) and df[target]; .values and "
+                ".to_numpy() turn them into arrays without column names."
+            )
+        else:
+            hint = "Use df.drop(columns=target) for the predictors and df[target] for the target."
+        fail(f"`{call}` returned ({', '.join(kinds)}); expected (DataFrame, Series). {hint}")
+    expect_finite_array(
+        call + ", its predictors",
+        result.get("predictors_values"),
+        (n_rows, len(names) - 1),
+        hint="One row per row of df and every column but the target, values as in df.",
+    )
+    expect_finite_array(
+        call + ", its target",
+        result.get("target_values"),
+        (n_rows,),
+        hint="The target is one column of df: df[target].",
+    )
+    return result
+
+
 @points(1)
 def test_split_predictors_target_returns_dataframe_and_series(submission, rng):
-    """split_predictors_target returns a pandas DataFrame (the predictors) and a Series (the target)."""
+    """split_predictors_target returns a DataFrame (the predictors) and a Series (the target), finite and of df's sizes."""
     names, values, target = _split_problem(rng)
     result, call = _split(submission, names, values, target)
-    kinds = [str(kind) for kind in result.get("kinds") or ["?", "?"]]
-    if kinds == ["DataFrame", "Series"]:
-        return
-    if kinds == ["Series", "DataFrame"]:
-        hint = "The predictors come first: `return predictors, target`."
-    elif kinds[1] == "DataFrame":
-        hint = (
-            "df[[target]] (a list of one name) gives a one-column DataFrame; df[target] gives "
-            "the column itself, a Series."
-        )
-    elif "ndarray" in kinds:
-        hint = (
-            "Keep the pandas objects: df.drop(columns=target) and df[target]; .values and "
-            ".to_numpy() turn them into arrays without column names."
-        )
-    else:
-        hint = "Use df.drop(columns=target) for the predictors and df[target] for the target."
-    fail(f"`{call}` returned ({', '.join(kinds)}); expected (DataFrame, Series). {hint}")
+    _expect_split_answer(call, result, names, len(values))
 
 
 @points(2)
@@ -298,25 +327,27 @@ def test_split_predictors_target_values(submission, rng):
 def test_split_predictors_target_does_not_modify_input(submission, rng):
     """split_predictors_target leaves the DataFrame it is given unchanged."""
     names, values, target = _split_problem(rng)
-    result, call = _split(submission, names, values, target)
-    columns = list(result.get("columns_after") or [])
-    if columns != names:
-        if target not in columns:
-            hint = (
-                "df.pop(target) and df.drop(columns=target, inplace=True) remove the column "
-                "from the caller's DataFrame: use df[target] and df.drop(columns=target), "
-                "which return new objects."
-            )
-        else:
-            hint = "Work on new objects (df.drop returns one) instead of changing df."
-        fail(
-            f"`{call}` changed the columns of df to {columns}; expected df to keep all its "
-            f"columns. {hint}"
+    call = _split_call(names, target)
+    result = _run_task(
+        submission, "split_frame", "split_predictors_target", [names, values, target]
+    )
+    after = result if isinstance(result, dict) else {}
+    columns = list(after.get("columns_after") or [])
+    if columns != names and target not in columns:
+        hint = (
+            f"df's columns became {columns}: df.pop(target) and "
+            "df.drop(columns=target, inplace=True) remove the column from the caller's "
+            "DataFrame. Use df[target] and df.drop(columns=target), which return new objects."
         )
+    else:
+        hint = "Work on new objects (df.drop returns one) instead of changing df."
     expect_unmodified(
         f"split_predictors_target(df, {target!r})",
-        {"df": values},
-        {"df": result.get("values_after")},
+        {"df": (names, values)},
+        {"df": (columns, after.get("values_after"))},
+        answer=result,
+        well_formed=lambda answer: _expect_split_answer(call, answer, names, len(values)),
+        hint=hint,
     )
 
 
@@ -343,15 +374,23 @@ def _normalize_problem(rng) -> tuple[list[str], np.ndarray, np.ndarray]:
 
 
 def _normalize(submission, names, train, test) -> tuple[dict, str]:
-    call = (
+    call = _normalize_call(names, train, test)
+    result = _run_task(submission, "normalize_frames", "normalize", [names, train, test])
+    return _expect_pair(call, result, "`(train_n, test_n)`."), call
+
+
+def _normalize_call(names: list[str], train: np.ndarray, test: np.ndarray) -> str:
+    return (
         f"normalize(train, test) on DataFrames of {len(train)} and {len(test)} rows "
         f"with {len(names)} columns"
     )
-    result = _pair_task(
-        submission, "normalize_frames", "normalize", call, [names, train, test],
-        "`(train_n, test_n)`.",
-    )  # fmt: skip
-    return result, call
+
+
+def _expect_normalized(call: str, result: Any, train: np.ndarray, test: np.ndarray) -> None:
+    """Fail unless ``result`` describes a pair of finite z-scores of train's and test's shapes."""
+    result = _expect_pair(call, result, "`(train_n, test_n)`.")
+    _normalized(call, result.get("train_n"), train.shape, "train_n")
+    _normalized(call, result.get("test_n"), test.shape, "test_n")
 
 
 def _normalized(call: str, value: Any, shape: tuple, which: str) -> np.ndarray:
@@ -467,11 +506,15 @@ def test_normalize_uses_training_statistics_for_test(submission, rng):
 def test_normalize_does_not_modify_inputs(submission, rng):
     """normalize leaves the train and test DataFrames it is given unchanged."""
     names, train, test = _normalize_problem(rng)
-    result, call = _normalize(submission, names, train, test)
+    call = _normalize_call(names, train, test)
+    result = _run_task(submission, "normalize_frames", "normalize", [names, train, test])
+    after = result if isinstance(result, dict) else {}
     expect_unmodified(
         "normalize(train, test)",
         {"train": train, "test": test},
-        {"train": result.get("train_after"), "test": result.get("test_after")},
+        {"train": after.get("train_after"), "test": after.get("test_after")},
+        answer=result,
+        well_formed=lambda answer: _expect_normalized(call, answer, train, test),
     )
 
 
@@ -531,9 +574,12 @@ def test_to_one_hot_rows_are_one_hot(submission, rng):
 
 @points(1)
 def test_to_one_hot_returns_floats(submission, rng):
-    """to_one_hot returns floats, as keras.utils.to_categorical does."""
+    """to_one_hot returns a finite array of floats, as keras.utils.to_categorical does."""
     labels, n_classes = _labels(rng)
     got, call = _one_hot_call(submission, labels, n_classes)
+    expect_finite_array(
+        call, got, (len(labels), n_classes), hint="One row per label, n_classes columns."
+    )
     if isinstance(got, list | tuple):
         try:
             got = np.asarray(got)

@@ -34,6 +34,7 @@ from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
+    expect_finite_array,
     expect_shape,
     expect_unmodified,
     fail,
@@ -208,17 +209,27 @@ def _pair(call: str, value: Any, names: str, length: int) -> tuple:
 
 
 def _call_cell(submission, args: tuple) -> tuple[np.ndarray, np.ndarray, str]:
-    x_t, h_prev, c_prev, kernel, _, _ = args
-    call = (
+    h_prev = args[1]
+    call = _cell_call(args)
+    h_t, c_t = _expect_cell_result(call, _call(submission, "lstm_cell_forward", *args), h_prev)
+    return h_t, c_t, call
+
+
+def _cell_call(args: tuple) -> str:
+    x_t, h_prev, _, kernel, _, _ = args
+    return (
         f"lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias) with "
         f"x_t {x_t.shape}, h_prev and c_prev {h_prev.shape}, kernel {kernel.shape}"
     )
-    result = _call(submission, "lstm_cell_forward", *args)
+
+
+def _expect_cell_result(call: str, result: Any, h_prev: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Fail unless ``result`` is ``(h_t, c_t)``, both finite of shape (N, U); return them."""
     h_t, c_t = _pair(call, result, "h_t, c_t", 2)
     hint = "h_t and c_t have the shape of h_prev and c_prev: (N, U)."
-    h_t = expect_shape(call + ", its h_t", h_t, h_prev.shape, hint=hint)
-    c_t = expect_shape(call + ", its c_t", c_t, c_prev.shape, hint=hint)
-    return h_t, c_t, call
+    h_t = expect_finite_array(call + ", its h_t", h_t, h_prev.shape, hint=hint)
+    c_t = expect_finite_array(call + ", its c_t", c_t, h_prev.shape, hint=hint)
+    return h_t, c_t
 
 
 def _cell_hint(received: np.ndarray, args: tuple, which: int) -> str:
@@ -230,11 +241,7 @@ def _cell_hint(received: np.ndarray, args: tuple, which: int) -> str:
 
 
 def _call_forward(submission, args: tuple) -> tuple[Any, Any, Any, str]:
-    x, kernel, _, _ = args
-    call = (
-        f"lstm_forward(x, kernel, recurrent_kernel, bias) with x of shape {x.shape} "
-        f"(N, T, D) and kernel {kernel.shape}"
-    )
+    call = _forward_call(args)
     result = _call(submission, "lstm_forward", *args)
     outputs, h_last, c_last = _pair(call, result, "outputs, h_T, c_T", 3)
     return outputs, h_last, c_last, call
@@ -265,7 +272,25 @@ def _expect_outputs(call: str, outputs: Any, x: np.ndarray, units: int) -> np.nd
         )
     else:
         hint = "outputs holds h_t for every step: shape (N, T, U), batch first."
-    return expect_shape(call + ", its outputs", outputs, (n, steps, units), hint=hint)
+    return expect_finite_array(call + ", its outputs", outputs, (n, steps, units), hint=hint)
+
+
+def _forward_call(args: tuple) -> str:
+    x, kernel, _, _ = args
+    return (
+        f"lstm_forward(x, kernel, recurrent_kernel, bias) with x of shape {x.shape} "
+        f"(N, T, D) and kernel {kernel.shape}"
+    )
+
+
+def _expect_forward_result(call: str, result: Any, x: np.ndarray, units: int) -> tuple:
+    """Fail unless ``result`` is ``(outputs, h_T, c_T)``, finite, of shapes (N, T, U), (N, U), (N, U)."""
+    outputs, h_last, c_last = _pair(call, result, "outputs, h_T, c_T", 3)
+    outputs = _expect_outputs(call, outputs, x, units)
+    hint = "h_T and c_T are the states after the last step, each of shape (N, U)."
+    h_last = expect_finite_array(call + ", its h_T", h_last, (x.shape[0], units), hint=hint)
+    c_last = expect_finite_array(call + ", its c_T", c_last, (x.shape[0], units), hint=hint)
+    return outputs, h_last, c_last
 
 
 # ---------------------------------------------------------------------------
@@ -275,7 +300,7 @@ def _expect_outputs(call: str, outputs: Any, x: np.ndarray, units: int) -> np.nd
 
 @points(1)
 def test_lstm_cell_forward_shapes(submission, rng):
-    """lstm_cell_forward returns a tuple (h_t, c_t), both of shape (N, U)."""
+    """lstm_cell_forward returns a tuple (h_t, c_t), both finite of shape (N, U)."""
     for _ in range(2):
         _call_cell(submission, _cell_problem(rng))
 
@@ -301,11 +326,14 @@ def test_lstm_cell_forward_does_not_modify_inputs(submission, rng):
     """lstm_cell_forward leaves x_t, h_prev, c_prev and the weights unchanged."""
     args = _cell_problem(rng)
     names = ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias")
-    _, after, _ = submission.call_keep_args("lstm_cell_forward", *args)
+    call = _cell_call(args)
+    result, after, _ = submission.call_keep_args("lstm_cell_forward", *args)
     expect_unmodified(
-        "lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias)",
+        call,
         dict(zip(names, args, strict=True)),
         dict(zip(names, after, strict=True)),
+        answer=result,
+        well_formed=lambda answer: _expect_cell_result(call, answer, args[1]),
     )
 
 
@@ -316,15 +344,12 @@ def test_lstm_cell_forward_does_not_modify_inputs(submission, rng):
 
 @points(1)
 def test_lstm_forward_shapes(submission, rng):
-    """lstm_forward returns (outputs, h_T, c_T) of shapes (N, T, U), (N, U), (N, U)."""
+    """lstm_forward returns finite (outputs, h_T, c_T) of shapes (N, T, U), (N, U), (N, U)."""
     args = _forward_problem(rng)
     x, _, recurrent_kernel, _ = args
-    units = recurrent_kernel.shape[0]
-    outputs, h_last, c_last, call = _call_forward(submission, args)
-    _expect_outputs(call, outputs, x, units)
-    hint = "h_T and c_T are the states after the last step, each of shape (N, U)."
-    expect_shape(call + ", its h_T", h_last, (x.shape[0], units), hint=hint)
-    expect_shape(call + ", its c_T", c_last, (x.shape[0], units), hint=hint)
+    call = _forward_call(args)
+    result = _call(submission, "lstm_forward", *args)
+    _expect_forward_result(call, result, x, recurrent_kernel.shape[0])
 
 
 @points(3)
@@ -364,8 +389,8 @@ def test_lstm_forward_final_states(submission, rng):
     outputs, h_last, c_last, call = _call_forward(submission, args)
     got = _expect_outputs(call, outputs, x, units)
     shape = (x.shape[0], units)
-    h_got = expect_shape(call + ", its h_T", h_last, shape)
-    c_got = expect_shape(call + ", its c_T", c_last, shape)
+    h_got = expect_finite_array(call + ", its h_T", h_last, shape)
+    c_got = expect_finite_array(call + ", its c_T", c_last, shape)
     _, h_expected, c_expected = _forward(*args)
     if (
         rel_error(h_got, c_expected) <= RTOL_ANALYTIC
@@ -399,8 +424,8 @@ def test_lstm_forward_starts_from_zero_state(submission, rng):
         "np.zeros((N, U)): start from zeros, not ones nor random numbers."
     )
     expect_array(call + ", its outputs[:, 0]", got[:, 0], h_expected, hint=hint)
-    expect_array(call + ", its c_T", expect_shape(call, c_last, zeros.shape), c_expected, hint=hint)
-    expect_array(call + ", its h_T", expect_shape(call, h_last, zeros.shape), h_expected, hint=hint)
+    expect_array(call + ", its c_T", c_last, c_expected, hint=hint)
+    expect_array(call + ", its h_T", h_last, h_expected, hint=hint)
 
 
 @points(1)
@@ -408,11 +433,14 @@ def test_lstm_forward_does_not_modify_inputs(submission, rng):
     """lstm_forward leaves x and the weights unchanged."""
     args = _forward_problem(rng)
     names = ("x", "kernel", "recurrent_kernel", "bias")
-    _, after, _ = submission.call_keep_args("lstm_forward", *args)
+    call = _forward_call(args)
+    result, after, _ = submission.call_keep_args("lstm_forward", *args)
     expect_unmodified(
-        "lstm_forward(x, kernel, recurrent_kernel, bias)",
+        call,
         dict(zip(names, args, strict=True)),
         dict(zip(names, after, strict=True)),
+        answer=result,
+        well_formed=lambda answer: _expect_forward_result(call, answer, args[0], args[2].shape[0]),
     )
 
 
@@ -448,8 +476,8 @@ def _expect_windows(call: str, X: Any, y: Any, length: int, window: int) -> tupl
         )
     else:
         hint = f"X holds one window of {window} values per row: shape (len(series) - window, window, 1)."
-    X = expect_shape(call + ", its X", X, (n, window, 1), hint=hint)
-    y = expect_shape(
+    X = expect_finite_array(call + ", its X", X, (n, window, 1), hint=hint)
+    y = expect_finite_array(
         call + ", its y",
         y,
         (n,),
@@ -460,7 +488,7 @@ def _expect_windows(call: str, X: Any, y: Any, length: int, window: int) -> tupl
 
 @points(1)
 def test_make_windows_shapes(submission, rng):
-    """make_windows returns X (len - window, window, 1) and y (len - window,), also for one window."""
+    """make_windows returns finite X (len - window, window, 1) and y (len - window,), also for one window."""
     window = int(rng.integers(3, 8))
     for length in (int(rng.integers(window + 12, window + 30)), window + 1):
         series = rng.normal(size=length)

@@ -268,6 +268,11 @@ def _call_cd(submission, call: str, v0, W, b_v, b_h, learning_rate, **kwargs):
         hint=f"It was called with {_shapes_note(v0=v0, W=W, b_v=b_v, b_h=b_h)}.",
         **kwargs,
     )
+    return _expect_cd_result(call, result, W, b_v, b_h)
+
+
+def _expect_cd_result(call: str, result: Any, W, b_v, b_h) -> tuple[np.ndarray, ...]:
+    """Fail unless ``result`` is a tuple of finite new (W, b_v, b_h) of the inputs' shapes."""
     if not isinstance(result, tuple | list) or len(result) != 3:
         fail(f"`{call}` returned {describe(result)}; expected a tuple (W, b_v, b_h). {_CD_HINT}")
     names = ("W", "b_v", "b_h")
@@ -405,7 +410,7 @@ def test_sample_bernoulli_frequencies_match_p(submission, rng):
     # miss per column for a correct sampler.
     standard_error = np.sqrt(q * (1.0 - q) / n_rows)
     worst = float(np.max(np.abs(frequency - q) / standard_error))
-    if worst > 5.0:
+    if not worst <= 5.0:
         fail(
             f"`sample_bernoulli(p, rng)` for p of shape {p.shape} (each column one probability, "
             f"the same in every row): a column's frequency of ones is {worst:.1f} standard errors "
@@ -524,7 +529,7 @@ def test_contrastive_divergence_does_not_modify_inputs(submission, rng):
     """contrastive_divergence leaves v0, W, b_v and b_h unchanged and returns new arrays."""
     v0, W, b_v, b_h = _cd_problem(rng)
     call = "contrastive_divergence(v0, W, b_v, b_h, 0.1, k=1, rng=rng)"
-    _, args_after, _ = submission.call_keep_args(
+    result, args_after, _ = submission.call_keep_args(
         "contrastive_divergence", v0, W, b_v, b_h, 0.1, k=1, rng=Generator(int(rng.integers(2**31)))
     )
     names = ("v0", "W", "b_v", "b_h")
@@ -532,6 +537,8 @@ def test_contrastive_divergence_does_not_modify_inputs(submission, rng):
         call,
         dict(zip(names, (v0, W, b_v, b_h), strict=True)),
         dict(zip(names, args_after, strict=False)),
+        answer=result,
+        well_formed=lambda answer: _expect_cd_result(call, answer, W, b_v, b_h),
     )
 
 
@@ -777,7 +784,7 @@ def test_contrastive_divergence_raises_log_likelihood(submission, rng):
     for step in range(n_steps):
         params = _call_cd(submission, call, data, *params, rate, k=1, rng=Generator(base + step))
     gain = _log_likelihood(data, *params) - before
-    if gain < LOG_LIKELIHOOD_GAIN:
+    if not gain >= LOG_LIKELIHOOD_GAIN:
         direction = "fell" if gain < 0 else "rose only"
         fail(
             f"{n_steps} steps of `{call}` on a data set of {n} rows and a "

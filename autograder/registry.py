@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class Registry:
     """The assignments of the package in ``package_dir`` (the installed one by default).
 
     Imports are read with :mod:`ast`, never by importing the modules; each
-    file's scan is kept until the file changes.
+    file's scan is kept until the file changes. Safe to use from several threads.
     """
 
     def __init__(self, package_dir: Path = PACKAGE_DIR) -> None:
@@ -70,6 +71,9 @@ class Registry:
         self.checks_dir = self.package_dir / "checks"
         self.tasks_dir = self.package_dir / "tasks"
         self._scans: dict[Path, tuple[tuple[int, int], _Scan]] = {}
+        # One scan at a time: CPython 3.11's ast.parse is not safe across threads
+        # ("AST constructor recursion depth mismatch"), and batches digest in threads.
+        self._scan_lock = threading.Lock()
 
     def ids(self) -> tuple[str, ...]:
         """The assignment ids, sorted."""
@@ -142,10 +146,11 @@ class Registry:
     def _scan(self, path: Path) -> _Scan:
         stat = path.stat()
         key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._scans.get(path)
-        if cached is None or cached[0] != key:
-            cached = (key, _scan(path))
-            self._scans[path] = cached
+        with self._scan_lock:
+            cached = self._scans.get(path)
+            if cached is None or cached[0] != key:
+                cached = (key, _scan(path))
+                self._scans[path] = cached
         return cached[1]
 
 

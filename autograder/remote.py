@@ -177,20 +177,21 @@ class SandboxedSubmission(Submission):
         then ``cell_end`` of the same cell. Anything else is a forged event: it
         costs the cell being run and is flagged.
         """
-        current, started = None, 0.0
+        current, started, last_started = None, 0.0, None
         expected = [index for index, _ in cells]
         self.cell_errors, self.floods, self.outputs = {}, {}, {}
+        request = {
+            "op": "run",
+            "cells": cells,
+            "cell_timeout": self.limits.cell_timeout,
+            "keep_outputs": self.keep_outputs,
+        }
         try:
-            channel.write_message(
-                self._to_child,
-                {
-                    "op": "run",
-                    "cells": cells,
-                    "cell_timeout": self.limits.cell_timeout,
-                    "keep_outputs": self.keep_outputs,
-                },
-                deadline=time.monotonic() + 30,
-            )
+            channel.pack(request)
+        except channel.ChannelError as error:
+            return self._broken(f"its code is too large for the grader ({error})")
+        try:
+            channel.write_message(self._to_child, request, deadline=time.monotonic() + 30)
             while True:
                 deadline = self._notebook_deadline()
                 if current is not None:
@@ -202,6 +203,7 @@ class SandboxedSubmission(Submission):
                     if not expected or index != expected[0] or isinstance(index, bool):
                         raise _Forged(f"a cell_start for cell {index!r} out of order")
                     current, started = expected.pop(0), time.monotonic()
+                    last_started = current
                 elif kind == "cell_end" and current is not None:
                     if index != current or isinstance(index, bool):
                         raise _Forged(f"a cell_end for cell {index!r} during cell {current}")
@@ -232,10 +234,14 @@ class SandboxedSubmission(Submission):
                 "the process running it exited (sys.exit, os._exit, a crash or a kill)"
             )
         except _Forged as error:
+            # A forged event may impersonate the cells after the one that sent it: blame
+            # the last cell that started (the sender or a cell after it; a rerun without
+            # it tells) and keep none of this run's outputs.
             self.flag("forged_event", f"the notebook's process sent {error}")
-            if current is None:
+            blamed = current if current is not None else last_started
+            if blamed is None:
                 return self._broken(f"the process running your notebook sent {error}")
-            return current, f"it sent the grader {error}"
+            return blamed, f"it sent the grader {error}"
         except channel.ChannelError as error:
             self.flag("channel", f"a malformed message while running cells: {error}")
             if current is None:

@@ -7,6 +7,10 @@ score). Fixture notebooks are named for what should happen to them.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import nbformat
 import pytest
 
@@ -20,7 +24,42 @@ ASSIGNMENT = "activations"
 BROKEN_FUNCTION = "tanh_derivative"
 BROKEN_DEFINITION = "def tanh_derivative(z):\n    return 1 - z ** 2\n"
 
+#: Finds the child's end of the channel, as a cheat would (its objects are the cheat's).
+_RAW_CHANNEL = (
+    "import gc, os, struct\n"
+    "child = next(o for o in gc.get_objects() if type(o).__name__ == 'Child')\n"
+    "def raw(header, blobs=()):\n"
+    "    data = struct.pack('<I', len(header)) + header\n"
+    "    for blob in blobs:\n"
+    "        data += struct.pack('<Q', len(blob)) + blob\n"
+    "    os.write(child.write_fd, data)\n"
+)
+
 CHEATS = {
+    "cheats_sends_deeply_nested_header": _RAW_CHANNEL
+    + "raw(b'{\"event\": ' + b'[' * 200000 + b']' * 200000 + b'}')\n",
+    "cheats_sends_a_huge_integer": _RAW_CHANNEL
+    + "raw(b'{\"event\": \"cell_end\", \"index\": 1' + b'7' * 6000 + b'}')\n",
+    "cheats_declares_a_huge_header": _RAW_CHANNEL
+    + "os.write(child.write_fd, struct.pack('<I', 60 * 2**20) + b'{')\n",
+    "cheats_sends_a_zero_itemsize_array": _RAW_CHANNEL
+    + (
+        "head = str({'descr': [('a', '|V0')], 'fortran_order': False, "
+        "'shape': (10**12,)}).encode()\n"
+        "head += b' ' * (63 - len(head) %% 64) + b'\\n'\n"
+        "npy = b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', len(head)) + head\n"
+        'raw(b\'{"event": "cell_end", "figures": [{"__ndarray__": 0}], '
+        '"__blobs__": 1}\', [npy])\n'
+    ),
+    "cheats_forges_cell_events": (
+        "import gc\n"
+        "child = next(o for o in gc.get_objects() if type(o).__name__ == 'Child')\n"
+        "for index in range(1, 80):\n"
+        "    child.send({'event': 'cell_end', 'index': index, 'ok': True, "
+        "'output_chars': 0, 'stdout': 'FORGED' * 100_000})\n"
+        "    child.send({'event': 'cell_start', 'index': index + 1})\n"
+        "child.send({'event': 'run_done'})\n"
+    ),
     "cheats_patch_builtins": (
         "import builtins\n"
         "builtins.isinstance = lambda *a, **k: True\n"
@@ -154,3 +193,37 @@ def test_cheat_on_a_partial_solution_gains_nothing(tmp_path, name, partial_score
     path = _notebook(tmp_path, "solutions", [BROKEN_DEFINITION, cheat], name)
     document = grade_notebook(path, assignment=ASSIGNMENT)
     assert document["score"] <= partial_score
+
+
+CHANNEL_CHEATS = sorted(name for name in CHEATS if "sends" in name or "declares" in name)
+
+
+@pytest.mark.parametrize("name", [*CHANNEL_CHEATS, "cheats_forges_cell_events"])
+def test_a_channel_cheat_is_flagged_and_the_grader_exits_0(tmp_path, name):
+    """The grader writes its own results.json and exits 0 whatever the child sends."""
+    cheat = CHEATS[name] % {"root": str(ROOT), "assignment": ASSIGNMENT, "results": "x"}
+    path = _notebook(tmp_path, "solutions", [BROKEN_DEFINITION, cheat], name)
+    results, executed = tmp_path / "results.json", tmp_path / "executed.ipynb"
+    process = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(path), "--assignment", ASSIGNMENT,
+         "--results", str(results), "--executed", str(executed)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    document = json.loads(results.read_text())
+    assert document["max_score"] > 0
+    kinds = {flag["kind"] for flag in document["extra_data"]["flags"]}
+    assert kinds & {"channel", "forged_event"}, document["extra_data"]["flags"]
+    # Nothing forged reaches the executed notebook, and every cell's output is bounded.
+    for cell in json.loads(executed.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            assert "FORGED" not in text and len(text) <= 4096
+
+
+def test_honest_notebooks_are_never_flagged(graded_solutions, graded_released):
+    for assignment, runs in graded_solutions.items():
+        for document in runs:
+            assert document["extra_data"]["flags"] == [], assignment
+    for assignment, document in graded_released.items():
+        assert document["extra_data"]["flags"] == [], assignment

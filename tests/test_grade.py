@@ -241,3 +241,14 @@ def test_the_grader_process_never_imports_keras():
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                              timeout=300)  # fmt: skip
     assert process.returncode == 0, process.stderr[-2000:]
+
+
+def test_the_file_name_decides_the_assignment_and_a_disagreeing_metadata_is_reported(tmp_path):
+    """``backprop.ipynb`` holding the activations solution is graded as backprop, and says so."""
+    path = tmp_path / "backprop.ipynb"
+    path.write_bytes(notebook_path("solutions", "activations").read_bytes())
+    document = grade_notebook(path)
+    assert document["extra_data"]["assignment"] == "backprop"
+    assert document["score"] < document["max_score"]
+    assert "metadata says it is the assignment `activations`" in document["output"]
+    assert [f["kind"] for f in document["extra_data"]["flags"]] == ["metadata"]

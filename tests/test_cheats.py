@@ -15,6 +15,8 @@ import nbformat
 import pytest
 
 from autograder.grade import grade_notebook
+from autograder.notebook import Cell
+from autograder.remote import SandboxedSubmission
 from autograder.scoring import write_json_atomic
 from tests.conftest import ROOT, notebook_path
 
@@ -227,3 +229,15 @@ def test_honest_notebooks_are_never_flagged(graded_solutions, graded_released):
             assert document["extra_data"]["flags"] == [], assignment
     for assignment, document in graded_released.items():
         assert document["extra_data"]["flags"] == [], assignment
+
+
+# A patch of builtins breaks the child's own channel code, so the patching cell is
+# skipped as one that killed its process: the grader cannot tell more, and the
+# cheat loses that cell.
+@pytest.mark.parametrize("name", ["cheats_patch_numpy", "cheats_patch_grader_modules"])
+def test_a_patch_of_numpy_or_the_kit_is_flagged(name):
+    submission = SandboxedSubmission([Cell(1, CHEATS[name]), Cell(2, "def f(x):\n    return x\n")])
+    with submission:
+        submission.run()
+        submission.call("f", 1)
+    assert any(flag["kind"] == "patched" for flag in submission.flags), submission.flags

@@ -280,6 +280,13 @@ MUTANTS = [
         _noise(result="np.clip(images, 0.0, 1.0) + noise_factor * noise"),
     ),
     (
+        # Every pixel 0 or 1: no pixel lies inside (0, 1), so a statistic taken over the
+        # pixels the output leaves inside would be taken over nothing.
+        "noisy_pixels_rounded_to_0_or_1",
+        "add_noise",
+        _noise(result="np.round(np.clip(images + noise_factor * noise, 0.0, 1.0))"),
+    ),
+    (
         "rescaled_to_unit_interval_instead_of_clipped",
         "add_noise",
         """
@@ -428,6 +435,11 @@ def test_mutant_fails_a_check_of_its_function(mutant_results, mutant_id, functio
             "rescaled_to_unit_interval_instead_of_clipped",
             "test_add_noise_output_clipped_to_unit_interval",
             "rather than rescaling",
+        ),
+        (
+            "noisy_pixels_rounded_to_0_or_1",
+            "test_add_noise_noise_is_gaussian_with_std_noise_factor",
+            "pixels has",
         ),
         ("images_modified_in_place", "test_add_noise_does_not_modify_images", "`images`"),
     ],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from autograder.scoring import check_module_path, function_of, graded_functions
 from tests.conftest import ASSIGNMENTS
-from tests.harness import reference, released, score
+from tests.harness import GRADER_FAULT, reference, released, score
 
 
 def _check_names(assignment: str) -> set[str]:
@@ -59,3 +62,97 @@ def test_notebook_solution_cells_define_every_function(assignment):
     namespace = reference(assignment)
     for function in graded_functions(assignment):
         assert callable(namespace.get(function)), function
+
+
+# ---------------------------------------------------------------------------
+# No points for nothing: None, NaN, and NaN everywhere but one entry. The namespaces
+# are the reference's, with the functions under test wrapped, scored in-process.
+# ---------------------------------------------------------------------------
+
+
+def _is_keras_builder(function: str) -> bool:
+    """A model builder (``build_*``) or a Keras layer class (CamelCase): judged in a task.
+
+    Every other graded function takes and returns numpy arrays (or pandas objects).
+    """
+    return function.startswith("build_") or function[:1].isupper()
+
+
+def _nan_like(value, keep_one: bool):
+    """``value`` with every number NaN, arrays (and pandas objects) keeping their shape.
+
+    With ``keep_one``, every array of more than one entry keeps its first entry: an
+    answer that is NaN everywhere but there.
+    """
+    if isinstance(value, pd.DataFrame):
+        values = _nan_like(value.to_numpy(dtype=float), keep_one)
+        return pd.DataFrame(values, index=value.index, columns=value.columns)
+    if isinstance(value, pd.Series):
+        values = _nan_like(value.to_numpy(dtype=float), keep_one)
+        return pd.Series(values, index=value.index, name=value.name)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        nan = np.full(value.shape, np.nan, dtype=value.dtype if value.dtype.kind == "f" else float)
+        if keep_one and value.size > 1:
+            nan.flat[0] = value.flat[0]
+        return nan
+    if isinstance(value, dict):
+        return {key: _nan_like(item, keep_one) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(_nan_like(item, keep_one) for item in value)
+    if isinstance(value, float | int | np.number) and not isinstance(value, bool | np.bool_):
+        return float("nan")
+    return value
+
+
+def _returning_nan(function, keep_one: bool):
+    def nan_answer(*args, **kwargs):
+        return _nan_like(function(*args, **kwargs), keep_one)
+
+    return nan_answer
+
+
+def _returning_none(*args, **kwargs):
+    return None
+
+
+#: (assignment, function) for every numpy function of every assignment.
+NUMPY_FUNCTIONS = [
+    (a, f) for a in ASSIGNMENTS for f in graded_functions(a) if not _is_keras_builder(f)
+]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_functions_returning_none_score_zero_on_every_check(assignment):
+    """Stubs that return None earn nothing, the does-not-modify checks included, and say why."""
+    namespace = reference(assignment)
+    for function in graded_functions(assignment):
+        namespace[function] = _returning_none
+    results = score(assignment, namespace, seed=4)
+    assert set(results) == _check_names(assignment)
+    earned = {name: r.output for name, r in results.items() if r.score != 0}
+    assert not earned, earned
+    functions = list(graded_functions(assignment))
+    for name, result in results.items():
+        assert result.output.strip(), name
+        assert GRADER_FAULT not in result.output, (name, result.output)
+        if "_not_modify_" in name:  # says why leaving the inputs alone earned nothing
+            own = functions.index(function_of(name, functions))
+            earlier = [f for f in functions[:own] if re.search(rf"`{f}[`(]", result.output)]
+            assert "does not count" in result.output or (
+                assignment in CALLS_EARLIER_FUNCTIONS and earlier
+            ), (name, result.output)
+
+
+@pytest.mark.parametrize("keep_one", [False, True], ids=["all_nan", "nan_but_one_entry"])
+@pytest.mark.parametrize(("assignment", "function"), NUMPY_FUNCTIONS)
+def test_function_returning_nan_scores_zero_on_its_checks(assignment, function, keep_one):
+    """A numpy function whose answer has the right shape but NaN (all, or all but one entry
+    of each array) earns nothing on its checks: no statistic is taken over what it left finite."""
+    namespace = reference(assignment)
+    namespace[function] = _returning_nan(namespace[function], keep_one)
+    results = score(assignment, namespace, seed=6, only=function)
+    assert results, f"no check of {function}"
+    earned = {name: r.output for name, r in results.items() if r.score != 0}
+    assert not earned, earned
+    for name, result in results.items():
+        assert GRADER_FAULT not in result.output, (name, result.output)

@@ -26,6 +26,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+#: The figures of :class:`Usage`, each the name of a :class:`~autograder.sandbox.Limits` field.
+NAMES = ("memory_bytes", "disk_bytes", "processes", "cpu_seconds")
+
+
 @dataclass
 class Usage:
     """What a sandbox uses at one moment (CPU time: since it started)."""
@@ -172,19 +176,24 @@ class Monitor(threading.Thread):
         while not self._halt.is_set():
             if not os.path.exists(f"/proc/{self.pid}"):
                 return
-            usage = measure(self.pid, self.mounts(), self.cpu, self.count_first)
-            usage.cpu_seconds += self.cpu_offset
-            self.last = usage
+            usage = self.sample()
             for name in self.enforced() if self.enforced else ():
                 self.on_limit(name, usage)
                 return
-            for name in ("memory_bytes", "disk_bytes", "processes", "cpu_seconds"):
-                value = getattr(usage, name)
-                self.peaks[name] = max(self.peaks.get(name, 0), value)
-                if value > self.limits.get(name, float("inf")):
+            for name in NAMES:
+                if getattr(usage, name) > self.limits.get(name, float("inf")):
                     self.on_limit(name, usage)
                     return
             self._halt.wait(INTERVAL)
+
+    def sample(self) -> Usage:
+        """Measure the sandbox now and keep the most of each figure in :attr:`peaks`."""
+        usage = measure(self.pid, self.mounts(), self.cpu, self.count_first)
+        usage.cpu_seconds += self.cpu_offset
+        self.last = usage
+        for name in NAMES:
+            self.peaks[name] = max(self.peaks.get(name, 0), getattr(usage, name))
+        return usage
 
     def cpu_seconds(self) -> float:
         """CPU seconds of the sandbox seen so far (ended processes included)."""

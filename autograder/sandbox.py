@@ -707,6 +707,8 @@ class Jail:
         """Kill the child and everything it started; keep what it used in :attr:`peaks`."""
         if self.process is None:
             return
+        if self._monitor is not None and self.process.poll() is None:
+            self._monitor.sample()  # the last look: a quick cell may end between two
         pids = self._kill_tree()
         try:
             self.process.wait(timeout=10)
@@ -761,6 +763,8 @@ class Jail:
 
     def report(self) -> dict:
         """The jail for ``results.json``: its mode, and per limit its value and most used."""
+        if self._monitor is not None and self.process is not None:
+            self._monitor.sample()
         used = dict(self.peaks)
         used["cpu_seconds"] = max(used.get("cpu_seconds", 0.0), self.cpu_seconds())
         return {

@@ -78,35 +78,43 @@ def _is_keras_builder(function: str) -> bool:
     return function.startswith("build_") or function[:1].isupper()
 
 
-def _nan_like(value, keep_one: bool):
-    """``value`` with every number NaN, arrays (and pandas objects) keeping their shape.
+#: Which entries of each array a NaN answer keeps: none, the first (an answer that is
+#: NaN everywhere but in one entry), or the zeros (NaN in place of every nonzero entry,
+#: which a test ``x != 0`` takes for nonzero).
+KEPT = ("none", "first", "zeros")
 
-    With ``keep_one``, every array of more than one entry keeps its first entry: an
-    answer that is NaN everywhere but there.
+
+def _nan_like(value, kept: str):
+    """``value`` with its numbers NaN but those ``kept`` keeps, each array keeping its shape.
+
+    Arrays of booleans or integers (and pandas objects) become float arrays; other
+    objects pass unchanged.
     """
     if isinstance(value, pd.DataFrame):
-        values = _nan_like(value.to_numpy(dtype=float), keep_one)
+        values = _nan_like(value.to_numpy(dtype=float), kept)
         return pd.DataFrame(values, index=value.index, columns=value.columns)
     if isinstance(value, pd.Series):
-        values = _nan_like(value.to_numpy(dtype=float), keep_one)
+        values = _nan_like(value.to_numpy(dtype=float), kept)
         return pd.Series(values, index=value.index, name=value.name)
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         nan = np.full(value.shape, np.nan, dtype=value.dtype if value.dtype.kind == "f" else float)
-        if keep_one and value.size > 1:
+        if kept == "first" and value.size > 1:
             nan.flat[0] = value.flat[0]
+        elif kept == "zeros":
+            nan[value == 0] = 0.0
         return nan
     if isinstance(value, dict):
-        return {key: _nan_like(item, keep_one) for key, item in value.items()}
+        return {key: _nan_like(item, kept) for key, item in value.items()}
     if isinstance(value, tuple | list):
-        return type(value)(_nan_like(item, keep_one) for item in value)
+        return type(value)(_nan_like(item, kept) for item in value)
     if isinstance(value, float | int | np.number) and not isinstance(value, bool | np.bool_):
-        return float("nan")
+        return 0.0 if kept == "zeros" and value == 0 else float("nan")
     return value
 
 
-def _returning_nan(function, keep_one: bool):
+def _returning_nan(function, kept: str):
     def nan_answer(*args, **kwargs):
-        return _nan_like(function(*args, **kwargs), keep_one)
+        return _nan_like(function(*args, **kwargs), kept)
 
     return nan_answer
 
@@ -143,13 +151,14 @@ def test_functions_returning_none_score_zero_on_every_check(assignment):
             ), (name, result.output)
 
 
-@pytest.mark.parametrize("keep_one", [False, True], ids=["all_nan", "nan_but_one_entry"])
+@pytest.mark.parametrize("kept", KEPT)
 @pytest.mark.parametrize(("assignment", "function"), NUMPY_FUNCTIONS)
-def test_function_returning_nan_scores_zero_on_its_checks(assignment, function, keep_one):
-    """A numpy function whose answer has the right shape but NaN (all, or all but one entry
-    of each array) earns nothing on its checks: no statistic is taken over what it left finite."""
+def test_function_returning_nan_scores_zero_on_its_checks(assignment, function, kept):
+    """A numpy function whose answer has the right shape but holds NaN (everywhere, or but
+    in one entry of each array, or in place of every nonzero entry) earns nothing on its
+    checks: none takes a statistic over what the answer left finite, none passes on NaN."""
     namespace = reference(assignment)
-    namespace[function] = _returning_nan(namespace[function], keep_one)
+    namespace[function] = _returning_nan(namespace[function], kept)
     results = score(assignment, namespace, seed=6, only=function)
     assert results, f"no check of {function}"
     earned = {name: r.output for name, r in results.items() if r.score != 0}

@@ -19,6 +19,14 @@ Requests (grader to child) and replies:
 * ``{"op": "task", "function": "<module>.<task>", ...}``: the same for a task of
   the grader's ``tasks`` package (copied beside this file), called with the
   student's namespace first.
+
+Any event or reply may carry ``"observed": [str, ...]``: what the :class:`Observer`
+saw of tampering since the last message ("sysctl: ...", "patched: ..."). The
+grader turns it into flags for the instructor and never into points.
+
+Before the first cell, :func:`_apply_limits` sets the per-process limits the
+grader passes in ``AUTOGRADER_RLIMITS`` (inside the sandbox's own user
+namespace, so that the process limit counts the sandbox alone).
 """
 
 from __future__ import annotations

@@ -252,3 +252,13 @@ def test_the_file_name_decides_the_assignment_and_a_disagreeing_metadata_is_repo
     assert document["score"] < document["max_score"]
     assert "metadata says it is the assignment `activations`" in document["output"]
     assert [f["kind"] for f in document["extra_data"]["flags"]] == ["metadata"]
+
+
+def test_the_grader_process_has_a_memory_limit_of_its_own(tmp_path):
+    """With a grader memory limit far too small for it, the grader cannot even load its checks."""
+    results = tmp_path / "results.json"
+    argv = [sys.executable, "-m", "autograder", "grade",
+            str(notebook_path("solutions", "activations")), "--results", str(results)]  # fmt: skip
+    small = subprocess.run([*argv, "--grader-memory-gb", "0.02"], capture_output=True, timeout=300)
+    assert small.returncode != 0 and not results.exists()
+    assert b"MemoryError" in small.stderr

@@ -426,3 +426,21 @@ def test_results_say_each_limit_and_what_was_used():
         entry = report["limits"][name]
         assert 0 <= entry["used"] <= entry["limit"]
     assert report["limits_hit"] == []
+
+
+def test_user_mode_sizes_its_tmpfs_and_says_so(monkeypatch):
+    """Where the grader is not root: bubblewrap's own sized tmpfs mounts, and a note."""
+    monkeypatch.setattr(sandbox, "jail_mode", lambda: "user")
+    probe = (
+        "import os\n"
+        "def probe():\n"
+        "    return [os.statvfs(p).f_blocks * os.statvfs(p).f_frsize\n"
+        "            for p in ('/tmp', '/dev/shm', '/submission')]\n"
+    )
+    submission = _run(probe)
+    try:
+        assert submission.jail.mode == "user"
+        assert submission.call("probe") == [SMALL.disk_bytes] * 3
+        assert sandbox.USER_MODE_NOTE in submission.notes()
+    finally:
+        _assert_left_nothing(submission)

@@ -4,23 +4,39 @@ Each submission is graded by its own ``autograder grade`` process (so a crash
 or a memory bomb in one never touches another), ``--jobs`` at a time. Its
 ``results.json`` and executed notebook go to ``autograded/<student>/<assignment>/``
 and its scores into nbgrader's gradebook. Results are written atomically and
-stamped with a hash of what was graded (the notebook, the checks, the grader),
+stamped with a hash of what was graded (the notebook and every file the registry
+says its grading needs: checks, their helpers, tasks and the grader's own code),
 so a batch stopped by Ctrl-C or SIGKILL and started again grades only what is
 missing or changed, and a regrade of the same files is a no-op that gives the
 same gradebook.
+
+Several batches may grade one course at once. A submission is graded under its
+own lock (``flock`` on a file in ``.autograder-locks/`` of the course), held while
+its grader runs, its ``results.json`` is written and its scores are recorded, so
+``results.json`` and the gradebook always agree; a batch that finds a submission
+locked waits, then reuses the result by its hash. Temporary files have unique
+names, and a killed grader's leftovers are swept by the next one to hold the lock.
+
+Student ids, and anything else from a submission or a results file, reach the
+terminal as plain text: no rich markup, control characters shown as escapes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +47,18 @@ from rich.table import Table
 from rich.text import Text
 
 import autograder
+from autograder import registry
+from autograder.feedback import flags_of
 from autograder.gradebook import CourseGradebook
 from autograder.sandbox import Limits, die_with_parent
-from autograder.scoring import CHECKS_DIR, available_assignments, write_json_atomic
+from autograder.scoring import write_json_atomic
 
 #: Seconds the grader process of one submission may take beyond the notebook's limit.
 GRADER_OVERHEAD_S = 120
+#: The course's folder of per-submission lock files (each removed when released).
+LOCKS_DIR = ".autograder-locks"
+#: Seconds between two looks at a lock another batch holds.
+LOCK_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -52,13 +74,28 @@ class Job:
         return course / "autograded" / self.student / self.assignment
 
     def digest(self) -> str:
-        """Hash of everything that decides the grade: notebook, checks and grader."""
+        """Hash of everything that decides the grade.
+
+        That is the notebook and every file :mod:`autograder.registry` lists for
+        the assignment: its checks, the helpers they import, the tasks they run
+        and the grader's own code, each with its name in the package. Another
+        assignment's checks or tasks do not count.
+        """
+        book = registry.REGISTRY
         digest = hashlib.sha256()
         digest.update(f"{autograder.__version__}\0{self.assignment}\0".encode())
-        digest.update(self.notebook.read_bytes() if self.notebook else b"<none>")
-        for name in (f"{self.assignment}.py", "common.py"):
-            digest.update((CHECKS_DIR / name).read_bytes())
+        notebook = self.notebook.read_bytes() if self.notebook else None
+        digest.update(b"<none>" if notebook is None else b"%d\0%b" % (len(notebook), notebook))
+        for path in book.assignment(self.assignment).files():
+            data = path.read_bytes()
+            digest.update(f"\0{book.relative_name(path)}\0{len(data)}\0".encode())
+            digest.update(data)
         return digest.hexdigest()
+
+    def lock_path(self, course: Path) -> Path:
+        """The lock file of this submission (a hash of student and assignment: any id fits)."""
+        key = hashlib.sha256(f"{self.student}\0{self.assignment}".encode(errors="surrogateescape"))
+        return course / LOCKS_DIR / f"{key.hexdigest()[:32]}.lock"
 
 
 @dataclass
@@ -79,7 +116,7 @@ def find_jobs(
     The notebook is ``<assignment>.ipynb`` if present, else the folder's only
     ``.ipynb``; a folder without one is still a job (it scores 0, saying why).
     """
-    known = set(available_assignments())
+    known = set(registry.assignment_ids())
     jobs = []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         if student and student_dir.name != student:
@@ -118,13 +155,70 @@ class Batch:
         self.gradebook = CourseGradebook.of(course) if gradebook else None
         self._running: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()
+        self._record_lock = threading.Lock()
         self._stopping = threading.Event()
 
     # -- one submission ---------------------------------------------------
     def grade(self, job: Job) -> Outcome:
-        """Grade one job, or reuse its results when nothing it depends on changed."""
+        """Grade one job, or reuse its results when nothing it depends on changed.
+
+        Holds the submission's lock while it grades and writes ``results.json``;
+        waits while another batch holds it (then, usually, reuses that result).
+        """
+        with self._submission_lock(job):
+            return self._grade_locked(job)
+
+    def _grade_and_record(self, job: Job) -> Outcome:
+        """:meth:`grade`, and record the outcome in the gradebook under the same lock."""
+        with self._submission_lock(job):
+            outcome = self._grade_locked(job)
+            self._record(outcome)
+            return outcome
+
+    @contextmanager
+    def _submission_lock(self, job: Job) -> Iterator[None]:
+        """Hold ``job``'s lock file: ``flock`` it, and remove it on release.
+
+        A waiter that wakes up on a lock file someone just removed (or replaced)
+        starts again on the file now at that path, so two holders never overlap.
+        """
+        path = job.lock_path(self.course)
+        while True:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if self._stopping.is_set():
+                            raise KeyboardInterrupt from None
+                        time.sleep(LOCK_POLL_S)
+                held = os.fstat(fd)
+                try:
+                    current = os.stat(path)
+                except FileNotFoundError:
+                    current = None
+            except BaseException:
+                os.close(fd)
+                raise
+            if current is not None and (current.st_dev, current.st_ino) == (
+                held.st_dev,
+                held.st_ino,
+            ):
+                break
+            os.close(fd)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+
+    def _grade_locked(self, job: Job) -> Outcome:
         started = time.monotonic()
         out_dir = job.out_dir(self.course)
+        _sweep_temporaries(out_dir, job.assignment)
         results_path = out_dir / "results.json"
         digest = job.digest()
         previous = _read_json(results_path)
@@ -146,14 +240,23 @@ class Batch:
             results["extra_data"]["digest"] = digest
         timestamp = job.folder / "timestamp.txt"
         if timestamp.exists():
-            out_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(timestamp, out_dir / "timestamp.txt")
+            _copy_atomic(timestamp, out_dir / "timestamp.txt")
         write_json_atomic(results_path, results)
         return Outcome(job, status, results, time.monotonic() - started)
 
     def _run_grader(self, job: Job, out_dir: Path, digest: str) -> tuple[dict, str]:
         out_dir.mkdir(parents=True, exist_ok=True)
-        partial = out_dir / ".results.partial.json"
+        fd, name = tempfile.mkstemp(dir=out_dir, prefix=".results.", suffix=".partial.json")
+        os.close(fd)
+        partial = Path(name)
+        try:
+            return self._run_grader_into(job, out_dir, digest, partial)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _run_grader_into(
+        self, job: Job, out_dir: Path, digest: str, partial: Path
+    ) -> tuple[dict, str]:
         argv = [
             sys.executable, "-m", "autograder", "grade", str(job.notebook),
             "--assignment", job.assignment,
@@ -184,7 +287,6 @@ class Batch:
             with self._lock:
                 self._running.pop(process.pid, None)
         results = _read_json(partial)
-        partial.unlink(missing_ok=True)
         if code == 0 and results:
             return results, "graded"
         if self._stopping.is_set():
@@ -231,13 +333,12 @@ class Batch:
         counts = {"done": 0, "failed": 0, "remaining": len(jobs)}
         with progress, ThreadPoolExecutor(self.jobs) as pool:
             task = progress.add_task("grading", total=len(jobs), **counts)
-            pending: set[Future] = {pool.submit(self.grade, job) for job in jobs}
+            pending: set[Future] = {pool.submit(self._grade_and_record, job) for job in jobs}
             try:
                 while pending:
                     finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in finished:
                         outcome = future.result()
-                        self._record(outcome)
                         outcomes.append(outcome)
                         counts["remaining"] -= 1
                         counts["failed" if outcome.status == "failed" else "done"] += 1
@@ -253,12 +354,13 @@ class Batch:
         if self.gradebook is None or outcome.status == "failed":
             return
         job = outcome.job
-        self.gradebook.record(
-            student=job.student,
-            assignment=job.assignment,
-            results=outcome.results,
-            timestamp=self.gradebook.timestamp(job.folder),
-        )
+        with self._record_lock:
+            self.gradebook.record(
+                student=job.student,
+                assignment=job.assignment,
+                results=outcome.results,
+                timestamp=self.gradebook.timestamp(job.folder),
+            )
 
 
 class _RateColumn(ProgressColumn):
@@ -277,6 +379,33 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def _sweep_temporaries(out_dir: Path, assignment: str) -> None:
+    """Remove what a killed grader of this submission left in ``out_dir`` (lock held)."""
+    if not out_dir.is_dir():
+        return
+    for path in out_dir.iterdir():
+        name = path.name
+        if (
+            name.startswith((".results.", "..results.", ".timestamp.txt."))
+            or name == f".{assignment}.ipynb.tmp"
+        ) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a uniquely named temporary file and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _read_json(path: Path) -> dict | None:
     try:
         data = json.loads(path.read_text())
@@ -292,22 +421,65 @@ def _zero_results(assignment: str, reason: str) -> dict[str, Any]:
     return grade_unrunnable(assignment, reason)
 
 
+#: Unicode categories never sent to the terminal as they are: control and format
+#: characters (escape sequences, bidirectional overrides), lone surrogates (bytes of
+#: a file name that are not UTF-8), line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(value: object) -> str:
+    r"""``value`` as text safe for a terminal: each control character as its escape.
+
+    Example:
+        >>> printable("ada\x1b[2J\n")
+        'ada\\x1b[2J\\n'
+    """
+    return "".join(
+        ascii(char)[1:-1] if unicodedata.category(char) in _UNPRINTABLE else char
+        for char in str(value)
+    )
+
+
+def plain(value: object, style: str = "") -> Text:
+    """``value`` for rich as plain text: never read as markup, control characters escaped."""
+    return Text(printable(value), style=style)
+
+
+def _score(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else printable(value)
+
+
+def _flag_kinds(results: dict[str, Any]) -> str:
+    """``"channel ×2, limit"``: what was flagged, each kind once with its count."""
+    counts: dict[str, int] = {}
+    for flag in flags_of(results):
+        counts[flag["kind"]] = counts.get(flag["kind"], 0) + 1
+    return ", ".join(kind + (f" ×{n}" if n > 1 else "") for kind, n in counts.items())
+
+
 def summary_table(outcomes: list[Outcome]) -> Table:
-    """The end-of-batch table: one row per submission."""
+    """The end-of-batch table: one row per submission; flagged ones say what was flagged."""
     table = Table(title="Batch grading")
-    for column in ("student", "assignment", "score / max", "time", "status"):
+    for column in ("student", "assignment", "score / max", "time", "status", "flags"):
         table.add_column(column)
     for outcome in sorted(outcomes, key=lambda o: (o.job.assignment, o.job.student)):
         results = outcome.results
         style = {"failed": "red", "unchanged": "dim"}.get(outcome.status, "")
+        flags = _flag_kinds(results)
         table.add_row(
-            outcome.job.student,
-            outcome.job.assignment,
-            f"{results.get('score', 0):g} / {results.get('max_score', 0):g}",
+            plain(outcome.job.student),
+            plain(outcome.job.assignment),
+            plain(f"{_score(results.get('score', 0))} / {_score(results.get('max_score', 0))}"),
             f"{outcome.seconds:.1f} s",
-            Text(outcome.status, style=style),
+            plain(outcome.status, style=style),
+            plain(f"⚑ {flags}", style="bold yellow") if flags else "",
         )
     return table
+
+
+def flagged(outcomes: list[Outcome]) -> list[Outcome]:
+    """The outcomes whose results carry flags (``extra_data.flags``)."""
+    return [outcome for outcome in outcomes if flags_of(outcome.results)]
 
 
 def main(
@@ -325,7 +497,7 @@ def main(
     course = submitted_dir.parent
     found = find_jobs(submitted_dir, assignment=assignment, student=student)
     if not found:
-        console.print(f"No submissions found under {submitted_dir}/<student>/<assignment>/.")
+        console.print(plain(f"No submissions found under {submitted_dir}/<student>/<assignment>/."))
         return 0
     batch = Batch(course, jobs=jobs or os.cpu_count() or 1, limits=limits, gradebook=gradebook)
     console.print(f"Grading {len(found)} submission(s) with {batch.jobs} job(s) in parallel.")
@@ -336,9 +508,17 @@ def main(
         return 130
     console.print(summary_table(outcomes))
     failed = sum(o.status == "failed" for o in outcomes)
+    marked = len(flagged(outcomes))
+    if marked:
+        console.print(
+            f"[bold yellow]⚑ {marked} submission(s) flagged:[/] the grader saw something a "
+            "person should look at (the flags column; the feedback pages say what)."
+        )
     console.print(
-        f"Results and executed notebooks: {course / 'autograded'}"
-        + (f"; gradebook: {batch.gradebook.db_url}" if batch.gradebook else "")
+        plain(
+            f"Results and executed notebooks: {course / 'autograded'}"
+            + (f"; gradebook: {batch.gradebook.db_url}" if batch.gradebook else "")
+        )
     )
     if failed:
         console.print(f"[red]{failed} submission(s) could not be graded; run again to retry.")

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from rich.console import Console
 
-from autograder.batch import Batch, find_jobs
+from autograder import batch as batch_module
+from autograder import registry
+from autograder.batch import LOCKS_DIR, Batch, Job, Outcome, find_jobs, summary_table
 from autograder.gradebook import CourseGradebook
+from autograder.registry import PACKAGE_DIR, Registry
 from autograder.sandbox import Limits
 from tests.conftest import ROOT, notebook_path
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 LIMITS = Limits(cell_timeout=3, notebook_timeout=120, call_timeout=10)
 CLI_LIMITS = ["--cell-timeout", "3", "--notebook-timeout", "120"]
@@ -121,6 +127,7 @@ def graded_course(tmp_path_factory) -> Path:
     return course
 
 
+@slow
 def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
     for (student, assignment), score in EXPECTED.items():
         folder = graded_course / "autograded" / student / assignment
@@ -145,10 +152,12 @@ def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
         assert note in json.loads(path.read_text())["output"]
 
 
+@slow
 def test_scores_land_in_nbgraders_gradebook(graded_course):
     assert scores_by_submission(gradebook_dump(graded_course)) == EXPECTED
 
 
+@slow
 def test_nbgrader_export_gives_the_grade_csv(graded_course):
     subprocess.run(
         [str(Path(sys.executable).with_name("nbgrader")), "export", "--log-level=ERROR"],
@@ -164,6 +173,7 @@ def test_nbgrader_export_gives_the_grade_csv(graded_course):
     assert all(r["timestamp"].startswith("2026-11-20 12:00:00") for r in records if r["timestamp"])
 
 
+@slow
 def test_output_has_progress_and_summary(graded_course):
     process = run_cli(graded_course, "--jobs", "2", *CLI_LIMITS)
     assert process.returncode == 0
@@ -172,6 +182,7 @@ def test_output_has_progress_and_summary(graded_course):
     assert process.stdout.count("unchanged") == len(EXPECTED)
 
 
+@slow
 def test_regrading_is_idempotent(graded_course):
     before = gradebook_dump(graded_course)
     results_before = {
@@ -185,6 +196,7 @@ def test_regrading_is_idempotent(graded_course):
     assert {p: p.read_text() for p in results_before} == results_before
 
 
+@slow
 def test_a_changed_submission_is_regraded_and_manual_overrides_survive(tmp_path):
     course = make_course(tmp_path)
     batch = Batch(course, jobs=2, limits=LIMITS)
@@ -204,6 +216,7 @@ def test_a_changed_submission_is_regraded_and_manual_overrides_survive(tmp_path)
         assert grade.needs_manual_grade
 
 
+@slow
 def test_a_killed_batch_resumes_and_gives_the_same_gradebook(tmp_path, graded_course):
     course = make_course(tmp_path)
     process = subprocess.Popen(
@@ -225,6 +238,7 @@ def test_a_killed_batch_resumes_and_gives_the_same_gradebook(tmp_path, graded_co
     assert gradebook_dump(course) == gradebook_dump(graded_course)
 
 
+@slow
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path):
     course = make_course(tmp_path)
     process = subprocess.Popen(
@@ -244,6 +258,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path):
     assert scores_by_submission(gradebook_dump(course)) == EXPECTED
 
 
+@slow
 def test_two_instructors_grading_different_assignments_at_once_lose_no_grade(tmp_path):
     course = make_course(tmp_path)
     first, second = (
@@ -271,6 +286,7 @@ def test_two_instructors_grading_different_assignments_at_once_lose_no_grade(tmp
     assert scores_by_submission(gradebook_dump(course)) == EXPECTED
 
 
+@slow
 def test_late_submissions_follow_nbgraders_rules(tmp_path):
     course = make_course(tmp_path, '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
     book = CourseGradebook.of(course)
@@ -291,3 +307,255 @@ def test_the_sample_class_has_a_mistake_for_every_assignment():
     from tests.conftest import ASSIGNMENTS
 
     assert set(MISTAKES) >= set(ASSIGNMENTS)
+
+
+# -- the content hash ------------------------------------------------------
+
+
+@pytest.fixture
+def scratch_package(tmp_path, monkeypatch) -> Path:
+    """A copy of the package that the registry (and so ``Job.digest``) reads instead."""
+    package = tmp_path / "autograder"
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(registry, "REGISTRY", Registry(package))
+    return package
+
+
+def test_the_digest_covers_helpers_tasks_and_the_grader_and_nothing_else(tmp_path, scratch_package):
+    folder = tmp_path / "submitted" / "ada" / "cnn"
+    folder.mkdir(parents=True)
+    (folder / "cnn.ipynb").write_text("{}")
+    job = Job("ada", "cnn", folder, folder / "cnn.ipynb")
+    baseline = job.digest()
+    assert job.digest() == baseline
+
+    def digest_after_touching(relative: str) -> str:
+        path = scratch_package / relative
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# touched\n")
+        try:
+            return job.digest()
+        finally:
+            path.write_bytes(original)
+
+    for needed in (
+        "checks/cnn.py",
+        "checks/_digits.py",
+        "checks/common.py",
+        "tasks/keras_models.py",
+        "tasks/__init__.py",
+        "sandbox.py",
+        "child.py",
+        "grade.py",
+    ):
+        assert digest_after_touching(needed) != baseline, needed
+    for unrelated in ("checks/backprop.py", "checks/autoencoder.py", "tasks/attention.py"):
+        assert digest_after_touching(unrelated) == baseline, unrelated
+    (folder / "cnn.ipynb").write_text("{ }")
+    assert job.digest() != baseline
+    assert Job("ada", "cnn", folder, None).digest() != baseline
+
+
+# -- what reaches the terminal ----------------------------------------------
+
+HOSTILE_IDS = ("[bold red]x", "[link=http:evil.example]y", "z\x1b[2J\x07", "w\rover\u202e")
+
+
+def _outcome(student: str, results: dict, status: str = "graded") -> Outcome:
+    return Outcome(Job(student, "activations", Path("."), None), status, results, 1.0)
+
+
+def _rendered(renderable, *, terminal: bool) -> str:
+    console = Console(
+        file=io.StringIO(),
+        force_terminal=terminal,
+        color_system="truecolor" if terminal else None,
+        width=200,
+    )
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def test_the_summary_table_shows_ids_as_plain_text():
+    results = {"score": 1, "max_score": 30, "tests": []}
+    outcomes = [_outcome(student, results) for student in HOSTILE_IDS]
+    for terminal in (False, True):
+        text = _rendered(summary_table(outcomes), terminal=terminal)
+        assert "[bold red]x" in text and "[link=http:evil.example]y" in text
+        assert "z\\x1b[2J\\x07" in text and "w\\rover\\u202e" in text
+        assert "\x07" not in text and "\r" not in text and "\u202e" not in text
+        assert "\x1b[2J" not in text and "\x1b]8;" not in text  # no clear screen, no link
+    plain = _rendered(summary_table(outcomes), terminal=False)
+    assert "\x1b" not in plain
+
+
+def test_the_summary_table_marks_flagged_submissions():
+    flags = [
+        {"kind": "channel", "detail": "a"},
+        {"kind": "channel", "detail": "b"},
+        {"kind": "[red]limit\x1b[0m", "detail": "c"},
+    ]
+    honest = {"score": 30, "max_score": 30, "tests": [], "extra_data": {"flags": []}}
+    flagged = {"score": 30, "max_score": 30, "tests": [], "extra_data": {"flags": flags}}
+    table = _rendered(
+        summary_table([_outcome("ada", honest), _outcome("eve", flagged)]), terminal=False
+    )
+    rows = {line.split("│")[1].strip(): line for line in table.splitlines() if "│" in line}
+    assert "flags" in table.splitlines()[2]
+    assert "⚑" not in rows["ada"]
+    assert "⚑ channel ×2, [red]limit\\x1b[0m" in rows["eve"]
+    assert (
+        batch_module.flagged([_outcome("ada", honest), _outcome("eve", flagged)])[0].job.student
+        == "eve"
+    )
+
+
+@slow
+def test_a_batch_of_hostile_ids_and_flags_prints_them_as_plain_text(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row
+    course = make_small_course(tmp_path, {(s, "activations"): "stub" for s in HOSTILE_IDS})
+    argv = dict(
+        submitted=str(course / "submitted"), assignment=None, student=None, jobs=2, limits=LIMITS
+    )
+    assert batch_module.main(**argv) == 0
+    first = capsys.readouterr().out
+    for student in HOSTILE_IDS:
+        results = json.loads(
+            (course / "autograded" / student / "activations" / "results.json").read_text()
+        )
+        assert results["score"] == 0 and results["extra_data"]["student"] == student
+    assert "[bold red]x" in first and "[link=http:evil.example]y" in first, first
+    assert "z\\x1b[2J\\x07" in first and "\x1b" not in first and "\x07" not in first
+    assert "flagged" not in first
+    # The grader's flags on one submission, its digest kept: reused, and marked.
+    path = course / "autograded" / HOSTILE_IDS[0] / "activations" / "results.json"
+    results = json.loads(path.read_text())
+    results["extra_data"]["flags"] = [{"kind": "patched", "detail": "numpy.allclose"}]
+    path.write_text(json.dumps(results))
+    assert batch_module.main(**argv) == 0
+    second = capsys.readouterr().out
+    assert second.count("unchanged") == len(HOSTILE_IDS)
+    assert "⚑ patched" in second and "1 submission(s) flagged" in second
+    assert scores_by_submission(gradebook_dump(course)) == {
+        (student, "activations"): 0 for student in HOSTILE_IDS
+    }
+
+
+# -- two batches on one course ----------------------------------------------
+
+
+def make_small_course(root: Path, submissions: dict[tuple[str, str], str]) -> Path:
+    """A scratch course whose submissions are each assignment's ``solution`` or ``stub``."""
+    course = root / "course"
+    course.mkdir()
+    shutil.copytree(ROOT / "source", course / "source")
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    for (student, assignment), kind in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        source = notebook_path("solutions" if kind == "solution" else "assignments", assignment)
+        shutil.copy(source, folder / f"{assignment}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
+    return course
+
+
+class _CountingBatch(Batch):
+    """A batch that counts the graders it starts, per submission."""
+
+    started: dict = {}
+    guard = threading.Lock()
+
+    def _run_grader(self, job, out_dir, digest):
+        with self.guard:
+            self.started[(job.student, job.assignment)] = (
+                self.started.get((job.student, job.assignment), 0) + 1
+            )
+        return super()._run_grader(job, out_dir, digest)
+
+
+@slow
+def test_two_batches_on_one_course_grade_each_submission_once_and_agree(tmp_path, monkeypatch):
+    submissions = {
+        ("alice", "activations"): "solution",
+        ("bob", "activations"): "stub",
+        ("carol", "gradient_descent"): "solution",
+        ("dave", "gradient_descent"): "stub",
+    }
+    course = make_small_course(tmp_path, submissions)
+    monkeypatch.setattr(_CountingBatch, "started", {})
+    jobs = find_jobs(course / "submitted")
+    assert len(jobs) == len(submissions)
+    outcomes: dict[int, list[Outcome]] = {}
+    errors: list[BaseException] = []
+    ready = threading.Barrier(2)
+
+    def run(index: int) -> None:
+        try:
+            batch = _CountingBatch(course, jobs=2, limits=LIMITS)
+            ready.wait()
+            outcomes[index] = batch.run(jobs, Console(file=io.StringIO()))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors, errors
+    # Each submission graded by one batch, reused by the other.
+    assert _CountingBatch.started == {key: 1 for key in submissions}
+    for key in submissions:
+        statuses = sorted(
+            o.status
+            for run in outcomes.values()
+            for o in run
+            if (o.job.student, o.job.assignment) == key
+        )
+        assert statuses == ["graded", "unchanged"], (key, statuses)
+    # results.json and the gradebook agree, and on the right scores.
+    in_gradebook = scores_by_submission(gradebook_dump(course))
+    for (student, assignment), kind in submissions.items():
+        folder = course / "autograded" / student / assignment
+        results = json.loads((folder / "results.json").read_text())
+        assert in_gradebook[(student, assignment)] == results["score"]
+        assert (results["score"] == results["max_score"]) == (kind == "solution") and results[
+            "max_score"
+        ] > 0
+        job = next(j for j in jobs if (j.student, j.assignment) == (student, assignment))
+        assert results["extra_data"]["digest"] == job.digest()
+        # Nothing left behind: no temporary files, no lock files.
+        assert {p.name for p in folder.iterdir()} == {
+            "results.json",
+            f"{assignment}.ipynb",
+            "timestamp.txt",
+        }
+    leftovers = [
+        p
+        for p in course.rglob("*")
+        if p.is_file()
+        and (p.suffix in (".tmp", ".lock") or "partial" in p.name)
+        and p.name != ".autograder.lock"
+    ]
+    assert leftovers == []
+    assert list((course / LOCKS_DIR).iterdir()) == []
+
+
+@slow
+def test_a_batch_waits_for_a_submission_another_holds_then_reuses_it(tmp_path):
+    course = make_small_course(tmp_path, {("alice", "activations"): "solution"})
+    (job,) = find_jobs(course / "submitted")
+    first = Batch(course, jobs=1, limits=LIMITS, gradebook=False)
+    graded = first.grade(job)
+    assert graded.status == "graded"
+    holder = Batch(course, jobs=1, limits=LIMITS, gradebook=False)
+    result: list[Outcome] = []
+    with holder._submission_lock(job):
+        waiter = threading.Thread(target=lambda: result.append(first.grade(job)))
+        waiter.start()
+        time.sleep(1.0)
+        assert not result  # still waiting for the lock
+    waiter.join(timeout=60)
+    assert [o.status for o in result] == ["unchanged"]
+    assert result[0].results == graded.results
+    assert not job.lock_path(course).exists()

@@ -19,3 +19,41 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 # Generated notebooks are committed: keep them free of outputs and stable.
 c.ClearOutput.enabled = True
 c.GenerateAssignment.create_assignment = True
+
+# Grading: `nbgrader autograde` and formgrader's Autograde button grade with the kit's
+# sandboxed grader, exactly as `autograder grade submitted/` does, and never run the
+# student's notebook in a kernel; `nbgrader generate_feedback` shows the kit's messages
+# (autograder/nbgrader_grading.py). Each refuses, recording nothing, where it cannot.
+KIT = "autograder.nbgrader_grading."
+c.Autograde.sanitize_preprocessors = [
+    KIT + "RequireKitGrading",  # refuses any autograde pipeline that does not grade with the kit
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    KIT + "GradeWithKit",  # in place of nbgrader's Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GenerateFeedback.preprocessors = [
+    KIT + "ShowKitFeedback",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# The sandbox's limits for `nbgrader autograde` (defaults: those of `autograder grade`), e.g.
+# c.GradeWithKit.limits = {"memory_bytes": 2 * 1024**3}
+# A results.json handed in beside a notebook is never copied next to the kit's.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "results.json",
+]

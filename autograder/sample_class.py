@@ -70,14 +70,16 @@ MISTAKES = {
     ),
 }
 
-#: Patches what in-kernel graders rely on; the sandboxed grader cannot be reached.
+#: Patches what graders running in the student's kernel rely on (numpy, builtins, the
+#: kit's own scoring, a results.json in the working folder); the sandboxed grader
+#: cannot be reached from the notebook.
 CHEAT = (
     "import builtins, numpy as np\n"
     "np.allclose = lambda *a, **k: True\n"
     "builtins.abs = lambda x: 0\n"
     "open('results.json', 'w').write('{\"score\": 100}')\n"
     "try:\n"
-    "    import autograder.incell as grader\n"
+    "    import autograder.scoring as grader\n"
     "    real_run_checks = grader.run_checks\n"
     "    def run_checks(*args, **kwargs):\n"
     "        results = real_run_checks(*args, **kwargs)\n"

@@ -16,7 +16,6 @@ from autograder.submission import LocalSubmission
 from tests.conftest import ASSIGNMENTS, ROOT, notebook_path
 
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
 
 
 def _comparable(path: Path) -> list[tuple]:
@@ -103,17 +102,17 @@ def test_source_notebook_is_a_lesson(assignment):
     for cell in solutions:
         assert '"""' in cell.source, f"docstring in {cell.metadata['nbgrader']['grade_id']}"
     for cell in tests:
-        visible = HIDDEN_REGION.sub("", cell.source)
-        assert visible.lstrip().startswith('"""'), "visible tests start with a docstring"
+        assert cell.source.lstrip().startswith('"""'), "visible tests start with a docstring"
     assert "import tensorflow" not in code and "from tensorflow" not in code
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_grade_cells_carry_the_points_of_their_checks(assignment):
-    """Each function's visible test cell is worth its hidden checks, which it runs in-kernel.
+    """Each function's visible test cell is worth its hidden checks, and hides none of them.
 
-    That is what lets batch grading put each check's points on the matching grade
-    cell of nbgrader's gradebook, and ``nbgrader autograde`` give the same points.
+    That is what lets the kit put each check's points on the matching grade cell of
+    nbgrader's gradebook, from `autograder grade` and from `nbgrader autograde` alike.
+    The hidden checks run only in the kit's grader, never in a notebook.
     """
     functions = graded_functions(assignment)
     totals: dict[str, float] = {}
@@ -131,7 +130,6 @@ def test_grade_cells_carry_the_points_of_their_checks(assignment):
     for function, total in totals.items():
         cell = cells[f"test_{function}"]
         assert float(cell.metadata["nbgrader"]["points"]) == total
-        hidden = HIDDEN_REGION.search(cell.source)
-        assert (
-            hidden and f'publish_points("{assignment}", "{function}", globals())' in hidden.group()
-        )
+    for cell in notebook.cells:  # no hidden block left, nothing of the kit's grader imported
+        assert "HIDDEN TESTS" not in cell.source
+        assert not re.search(r"^\s*(from|import) autograder\b", cell.source, re.M)

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -444,3 +445,70 @@ def test_user_mode_sizes_its_tmpfs_and_says_so(monkeypatch):
         assert sandbox.USER_MODE_NOTE in submission.notes()
     finally:
         _assert_left_nothing(submission)
+
+
+# -- whole gradings: the attack never scores above the honest notebook without it ---------
+CLI_LIMITS = ["--memory-gb", "0.25", "--disk-mb", "64", "--processes", "64",
+              "--cpu-seconds", "40", "--cell-timeout", "20"]  # fmt: skip
+CLI_ATTACKS = {
+    **ATTACKS,
+    "stays_within_memory_across_processes": MEMORY_ACROSS_PROCESSES,
+    "stays_within_memory_in_tmpfs": (
+        "for k in range(8):\n"
+        "    with open('/dev/shm/fill%d' % k, 'wb') as handle:\n"
+        "        handle.write(b'x' * (50 * 2**20))\n"
+    ),
+    "stays_within_the_process_limit": (
+        "import os, time\n"
+        "for _ in range(600):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(20)\n"
+        "            os._exit(0)\n"
+        "    except OSError:\n"
+        "        break\n"
+    ),
+    "stops_busy_background_processes": (
+        "import subprocess, sys\n"
+        "for _ in range(2):\n"
+        "    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def honest_partial(tmp_path_factory):
+    """The score of the activations solution with one function broken, under CLI_LIMITS."""
+    from tests.test_cheats import BROKEN_DEFINITION, _notebook
+
+    path = _notebook(tmp_path_factory.mktemp("honest"), "solutions", [BROKEN_DEFINITION], "honest")
+    return _grade_cli(path, tmp_path_factory.mktemp("honest-results"))["score"]
+
+
+def _grade_cli(path: Path, out: Path) -> dict:
+    import json
+
+    results = out / "results.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(path), "--assignment", "activations",
+         "--results", str(results), *CLI_LIMITS],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    return json.loads(results.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CLI_ATTACKS))
+def test_an_attack_scores_no_more_than_the_honest_notebook(tmp_path, name, honest_partial):
+    from tests.test_cheats import BROKEN_DEFINITION, _notebook
+
+    sysctls = {
+        n: Path("/proc/sys", n).read_text() for n in SYSCTLS if Path("/proc/sys", n).exists()
+    }
+    jails_before = set(Path(tempfile.gettempdir()).glob(sandbox.TMP_PREFIX + "*"))
+    path = _notebook(tmp_path, "solutions", [BROKEN_DEFINITION, CLI_ATTACKS[name]], name)
+    document = _grade_cli(path, tmp_path)
+    assert 0 < honest_partial and document["score"] <= honest_partial
+    assert {n: Path("/proc/sys", n).read_text() for n in sysctls} == sysctls
+    assert set(Path(tempfile.gettempdir()).glob(sandbox.TMP_PREFIX + "*")) <= jails_before

@@ -14,6 +14,14 @@ back, what was expected of it and give a hint, but never the hidden expected
 values. A ``SubmissionError`` raised by a call (missing function, not
 implemented, exception, time-out) fails the check with its own message.
 
+No points for nothing. A check that leaves the inputs unchanged gives its points only
+to a well-formed answer (:func:`expect_unmodified` takes the answer and the value
+checks' own expectation of it), and a check that takes a statistic of what a student
+returned (a mean, a maximum, an error, a count) takes it over entries the grader
+chose, after requiring them finite (:func:`expect_finite_array`,
+:func:`expect_finite_number`); its comparisons are written to fail on NaN
+(``not error <= tol``, never ``error > tol``).
+
 Example:
     >>> @points(2)
     ... def test_double_values(submission, rng):

@@ -399,7 +399,7 @@ def test_lstm_forward_final_states(submission, rng):
         fail(
             f"`{call}` returned c_T where h_T belongs and h_T where c_T belongs. Return (outputs, h, c)."
         )
-    if rel_error(got[:, -1], h_got) > RTOL_ANALYTIC:
+    if not rel_error(got[:, -1], h_got) <= RTOL_ANALYTIC:
         fail(
             f"`{call}`: outputs[:, -1] differs from h_T; expected the last output to be the "
             "final hidden state. Return the h of the last step as h_T."

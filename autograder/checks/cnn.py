@@ -102,13 +102,17 @@ def _call_preprocess(submission, images: np.ndarray) -> tuple[np.ndarray, Any, s
     """The student's result as an array of numbers, the raw result, and the call's text."""
     call = _call_text(images)
     result = submission.call("preprocess_images", images)
+    return _as_images(call, result), result, call
+
+
+def _as_images(call: str, result: Any) -> np.ndarray:
+    """``result`` as a float array, or a failure saying it is not an array of numbers."""
     if not isinstance(result, np.ndarray | list | tuple):
         fail(f"`{call}` returned {describe(result)}; expected a numpy array of images.")
     try:
-        array = np.asarray(result, dtype=float)
+        return np.asarray(result, dtype=float)
     except (TypeError, ValueError):
         fail(f"`{call}` returned {describe(result)}, not an array of numbers.")
-    return array, result, call
 
 
 def _expect_preprocessed(call: str, result: Any, images: np.ndarray) -> np.ndarray:
@@ -117,12 +121,7 @@ def _expect_preprocessed(call: str, result: Any, images: np.ndarray) -> np.ndarr
     The least a well-formed answer gives, whatever its layout and dtype: those have
     checks of their own, and a forgotten channel axis costs the channel check only.
     """
-    if not isinstance(result, np.ndarray | list | tuple):
-        fail(f"`{call}` returned {describe(result)}; expected a numpy array of images.")
-    try:
-        array = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        fail(f"`{call}` returned {describe(result)}, not an array of numbers.")
+    array = _as_images(call, result)
     values = _values_in_layout(call, array, _preprocess(images))
     return expect_finite(
         call, values, hint="Scale the pixels to [0, 1]: every value is a finite number."

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
-from autograder import monitor
+from autograder import heldout, monitor
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 #: Where the child's files are mounted inside the sandbox.
@@ -563,6 +563,7 @@ class Jail:
             argv += ["--size", size, "--tmpfs", "/tmp"]
             for root in bound:
                 argv += ["--ro-bind", str(root), str(root)]
+        argv += heldout.bwrap_binds(bound)  # each data file's view, its held-out rows blanked
         for secret in _hidden_paths(bound):
             argv += ["--tmpfs", str(secret)]
         argv += ["--proc", "/proc", "--dev", "/dev"]

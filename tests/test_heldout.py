@@ -479,8 +479,11 @@ def test_the_grader_reads_the_real_files(made_views):
 @pytest.mark.slow
 @needs_bubblewrap
 @pytest.mark.parametrize("assignment", ["keras_intro", "cnn", "autoencoder", "lstm", "rbm"])
-def test_solution_gets_full_marks_with_blank_held_out_rows(assignment):
-    """Graded through the real sandbox, which sees the views, the solution scores full marks."""
-    document = grade_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
-    failed = [t["name"] for t in document["tests"] if t["score"] < t["max_score"]]
-    assert document["score"] == document["max_score"], failed
+def test_solution_gets_full_marks_with_blank_held_out_rows(assignment, graded_solutions):
+    """Graded through the real sandbox, which sees the views, the solution scores full marks.
+
+    The session's graded solutions (three runs each) are reused: they ran with the views.
+    """
+    for document in graded_solutions[assignment]:
+        failed = [t["name"] for t in document["tests"] if t["score"] < t["max_score"]]
+        assert document["score"] == document["max_score"], failed

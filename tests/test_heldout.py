@@ -25,7 +25,6 @@ import pytest
 
 from autograder import heldout, sandbox
 from autograder.checks import _digits, keras_intro, lstm, rbm
-from autograder.grade import grade_notebook
 from autograder.notebook import Cell
 from autograder.remote import SandboxedSubmission
 

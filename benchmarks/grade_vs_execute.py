@@ -8,7 +8,7 @@ interleaved so that the machine's noise hits both alike:
 
 Prints the median of each over the repeats and their ratio (goal: at most 1.5).
 
-Usage: python benchmarks/grade_vs_execute.py [--repeats N]
+Usage: python benchmarks/grade_vs_execute.py [--repeats N] [--assignments ID ...]
 """
 
 from __future__ import annotations
@@ -38,13 +38,14 @@ def timed(argv: list[str], cwd: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--assignments", nargs="*", help="only these (default: every one)")
     args = parser.parse_args()
     print(f"sandbox: {'bubblewrap' if bubblewrap() else 'NONE (plain child process)'}")
     print(f"{'assignment':18} {'nbconvert (s)':>14} {'grade (s)':>10} {'ratio':>7}")
     ratios = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for assignment in available_assignments():
+        for assignment in args.assignments or available_assignments():
             notebook = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
             if not notebook.exists():
                 continue

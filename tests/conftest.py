@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,22 +21,36 @@ def notebook_path(kind: str, assignment: str) -> Path:
     return ROOT / kind / assignment / f"{assignment}.ipynb"
 
 
+def _grade_all(runs: list[tuple[str, str, int | None]]) -> list[dict]:
+    """Grade ``(kind, assignment, seed)`` runs two at a time, in processes of their own.
+
+    Each grading is a whole grader (its own pytest run of the checks, its own sandbox),
+    so two run side by side as two graders of a batch do.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        futures = [
+            pool.submit(_grade_one, str(notebook_path(kind, assignment)), seed)
+            for kind, assignment, seed in runs
+        ]
+        return [future.result() for future in futures]
+
+
+def _grade_one(path: str, seed: int | None) -> dict:
+    return grade_notebook(path, seed=seed)
+
+
 @pytest.fixture(scope="session")
 def graded_solutions() -> dict[str, list[dict]]:
     """Each solution notebook graded three times, each run with its own random seed."""
     seeds = random.Random().sample(range(2**31), 3)
-    return {
-        assignment: [
-            grade_notebook(notebook_path("solutions", assignment), seed=seed) for seed in seeds
-        ]
-        for assignment in ASSIGNMENTS
-    }
+    runs = [("solutions", a, seed) for a in ASSIGNMENTS for seed in seeds]
+    documents = iter(_grade_all(runs))
+    return {assignment: [next(documents) for _ in seeds] for assignment in ASSIGNMENTS}
 
 
 @pytest.fixture(scope="session")
 def graded_released() -> dict[str, dict]:
     """Each released (stub) notebook graded once."""
-    return {
-        assignment: grade_notebook(notebook_path("assignments", assignment))
-        for assignment in ASSIGNMENTS
-    }
+    documents = _grade_all([("assignments", a, None) for a in ASSIGNMENTS])
+    return dict(zip(ASSIGNMENTS, documents, strict=True))

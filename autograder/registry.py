@@ -14,7 +14,8 @@ helpers. For each assignment the registry knows
   directly or through another helper (``common.py``, ``_digits.py``);
 * its **tasks**: the modules of ``autograder/tasks/`` whose tasks the checks (or
   their helpers) run in the sandbox with ``submission.task("<module>.<function>")``
-  or import, and the task modules those import. A task whose module the scan
+  or import, and the task modules those import (a check module that judges a
+  model with ``submission.judge(...)`` runs the export task). A task whose module the scan
   cannot read (a name computed at run time) counts as needing every task module.
 
 The **grader's own code** is every other module of the package (the two
@@ -37,6 +38,8 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.tasks import EXPORT_TASK
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
@@ -96,6 +99,8 @@ class Registry:
         for path in (checks, *helpers):
             scan = self._scan(path)
             task_modules |= scan.task_modules | scan.tasks_modules
+        if self._scan(checks).judges:  # (a shared helper that can judge does not count)
+            task_modules.add(EXPORT_TASK.partition(".")[0])
         if _ANY in task_modules:
             roots = [p for p in self.tasks_dir.glob("*.py") if p.stem != "__init__"]
         else:
@@ -165,6 +170,8 @@ class _Scan:
     checks_modules: frozenset[str]
     tasks_modules: frozenset[str]
     task_modules: frozenset[str]
+    #: Whether it judges a model (``submission.judge(...)``), which runs the export task.
+    judges: bool = False
 
 
 def _scan(path: Path) -> _Scan:
@@ -186,6 +193,7 @@ def _scan(path: Path) -> _Scan:
 
     strings = _module_strings(tree)
     tasks: set[str] = set()
+    judges = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -206,7 +214,15 @@ def _scan(path: Path) -> _Scan:
             and node.func.attr == "task"
         ):
             tasks.add(_task_module(node, strings))
-    return _Scan(frozenset(imported["checks"]), frozenset(imported["tasks"]), frozenset(tasks))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "judge"
+        ):
+            judges = True
+    return _Scan(
+        frozenset(imported["checks"]), frozenset(imported["tasks"]), frozenset(tasks), judges
+    )
 
 
 def _module_strings(tree: ast.Module) -> dict[str, str]:

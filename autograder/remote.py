@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from autograder import channel, sandbox
+from autograder.judging import JudgeProcess
 from autograder.notebook import Cell
 from autograder.submission import BadReturn, CallTimeout, Submission, Unavailable, student_error
 
@@ -75,6 +76,9 @@ class SandboxedSubmission(Submission):
         self._jail = sandbox.Jail(self.limits)
         self.sandboxed = self._jail.mode != "none"
         self._log = None
+        #: Where exported Keras models are judged: a sandbox that never runs the
+        #: submission's code, started on the first model a check judges.
+        self.judge_process: JudgeProcess | None = None
 
     @property
     def jail(self) -> sandbox.Jail:
@@ -116,6 +120,8 @@ class SandboxedSubmission(Submission):
         """Stop the child and remove everything its sandbox made."""
         self._kill()
         self._jail.close()
+        if self.judge_process is not None:
+            self.judge_process.close()
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -329,6 +335,23 @@ class SandboxedSubmission(Submission):
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})
         return reply
+
+    def _judge(self, action: str, payload: dict, timeout: float | None) -> dict:
+        """Have the judge sandbox answer one request, within the checks' time budget."""
+        if self.judge_process is None:
+            self.judge_process = JudgeProcess(self.limits)
+        if self._checks_started is None:
+            self._checks_started = time.monotonic()
+        remaining = self._check_budget_left()
+        if remaining <= 0:
+            self._out_of_check_time()
+        wanted = timeout or self.limits.call_timeout
+        try:
+            return self.judge_process.request(action, payload, min(wanted, remaining))
+        except TimeoutError:
+            if remaining < wanted:
+                self._out_of_check_time()
+            raise CallTimeout("the grader's judge of your model", min(wanted, remaining)) from None
 
     def _out_of_check_time(self) -> None:
         """The checks' time budget is spent: every later call fails with this message."""

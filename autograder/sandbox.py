@@ -341,20 +341,28 @@ def child_rlimits(limits: Limits) -> dict[str, int]:
     }
 
 
-def prepare_child_dir(parent: Path) -> Path:
-    """Copy what the child runs (nothing secret) into ``parent/child``.
+#: What each program of the sandbox needs beside it: the child runs the notebook and
+#: the grader's tasks; the judge (see :mod:`autograder.judge`) only judges exported models.
+PROGRAMS = {"child": ("child.py", "channel.py", "tasks"), "judge": ("judge.py", "channel.py")}
 
-    That is ``child.py``, ``channel.py`` and the ``tasks`` package; never the checks.
+
+def prepare_child_dir(parent: Path, program: str = "child") -> Path:
+    """Copy what ``program`` runs (nothing secret) into ``parent/child``.
+
+    For the child that is ``child.py``, ``channel.py`` and the ``tasks`` package;
+    for the judge ``judge.py`` and ``channel.py``; never the checks.
     """
     child_dir = parent / "child"
     child_dir.mkdir()
-    for name in ("child.py", "channel.py"):
-        shutil.copyfile(PACKAGE_DIR / name, child_dir / name)
-    (child_dir / "tasks").mkdir()
-    for path in (PACKAGE_DIR / "tasks").glob("*.py"):
-        shutil.copyfile(path, child_dir / "tasks" / path.name)
-    for path in (child_dir, child_dir / "tasks"):
-        path.chmod(0o755)
+    for name in PROGRAMS[program]:
+        if name.endswith(".py"):
+            shutil.copyfile(PACKAGE_DIR / name, child_dir / name)
+            continue
+        (child_dir / name).mkdir()
+        (child_dir / name).chmod(0o755)
+        for path in (PACKAGE_DIR / name).glob("*.py"):
+            shutil.copyfile(path, child_dir / name / path.name)
+    child_dir.chmod(0o755)
     for path in child_dir.rglob("*.py"):
         path.chmod(0o644)
     return child_dir
@@ -505,6 +513,8 @@ class Jail:
 
     Args:
         limits: the sandbox's limits.
+        program: ``"child"`` runs the notebook; ``"judge"`` runs :mod:`autograder.judge`,
+            a process that never sees the submission's code.
 
     Example:
         >>> jail = Jail(Limits())
@@ -513,15 +523,17 @@ class Jail:
         >>> jail.close()
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, program: str = "child") -> None:
         _sweep_once()
         self.limits = limits
+        #: What runs in it: ``"child"`` (the notebook) or ``"judge"`` (see :data:`PROGRAMS`).
+        self.program = program
         self.mode = jail_mode()
         self.dir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX))
         self._owner = open(self.dir / "owner.lock", "a")  # noqa: SIM115 (held while alive)
         fcntl.flock(self._owner, fcntl.LOCK_EX)
         self.dir.chmod(0o711)
-        self.child_dir = prepare_child_dir(self.dir)
+        self.child_dir = prepare_child_dir(self.dir, program)
         self.slot = self._take_slot() if self.mode == "jail" else None
         self.uid = jail_uid(self.slot) if self.slot is not None else os.geteuid()
         self.cgroups = _make_cgroups(self.dir.name, limits) if self.mode == "jail" else []
@@ -579,7 +591,7 @@ class Jail:
             "--unshare-all", "--unshare-user", "--disable-userns",
             "--hostname", "sandbox",
             "--die-with-parent", "--new-session", "--as-pid-1",
-            sys.executable, "-I", f"{CHILD_DIR_INSIDE}/child.py",
+            sys.executable, "-I", f"{CHILD_DIR_INSIDE}/{self.program}.py",
         ]  # fmt: skip
         return argv
 
@@ -615,7 +627,7 @@ class Jail:
         else:
             work = self.dir / f"work{self._starts}"
             work.mkdir()
-            argv, cwd = [sys.executable, "-I", str(self.child_dir / "child.py")], work
+            argv, cwd = [sys.executable, "-I", str(self.child_dir / f"{self.program}.py")], work
         try:
             process = subprocess.Popen(
                 argv,

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from autograder import channel
+from autograder.tasks import EXPORT_TASK
 
 
 class SubmissionError(Exception):
@@ -188,6 +189,101 @@ class Submission:
                 renamed = SubmissionError(f"While the grader {doing}: {renamed}")
             raise renamed from None
 
+    def judge(
+        self,
+        action: str,
+        builder: str,
+        *,
+        args: Any = (),
+        kwargs: dict | None = None,
+        pick: int | None = None,
+        seed: int = 0,
+        timeout: float | None = None,
+        student: str | None = None,
+        doing: str | None = None,
+        substitutes: dict | None = None,
+        input_shapes: list | None = None,
+        **data: Any,
+    ) -> Any:
+        """Judge the model of ``builder(*args, **kwargs)`` where no student code runs.
+
+        The child builds the model with the grader's ``seed`` and exports it as data
+        (:mod:`autograder.tasks.keras_models`); the grader checks the export
+        (:mod:`autograder.judging`); the judge (:mod:`autograder.judge`) rebuilds it
+        and answers ``action`` on ``data``.
+
+        Args:
+            action: ``"describe"``, ``"predict"`` (``x=``), ``"fit_predict"``
+                (``x_train=, y_train=, x_test=, epochs=, batch_size=``) or
+                ``"autoencoder"`` (``x=, codes=``): see :mod:`autograder.judge`.
+            builder: the student's builder; ``args``, ``kwargs`` its arguments.
+            pick: for a builder that returns several models, the one to judge.
+            substitutes: classes of the student's that the child leaves in the export
+                and the judge rebuilds from the curriculum's definition, with options
+                (``{"TransformerBlock": {...}}``); every other class of the student's
+                is inlined into Keras layers and ops by the child.
+            input_shapes: per model, its input shape without the batch axis, for a
+                model of the student's own class (a ``keras.Model`` subclass, which
+                the child rebuilds as a functional model); by default the shape of
+                ``x`` or ``x_train`` (the autoencoder's: ``x``, ``x``, ``codes``).
+            timeout, student, doing: as for :meth:`task`.
+
+        Raises:
+            SubmissionError: the build failed, or the model cannot be judged (the
+                message says why, e.g. a Lambda layer or a subclassed model).
+
+        Example:
+            >>> submission.judge("describe", "build_cnn", args=[(28, 28, 1), 10],
+            ...                  seed=7, student="build_cnn")  # doctest: +SKIP
+        """
+        from autograder import judging
+
+        if input_shapes is None:
+            input_shapes = judging.input_shapes(action, data)
+        exported = self.task(
+            EXPORT_TASK, builder, args=list(args), kwargs=kwargs, pick=pick,
+            seed=int(seed), every=action == "autoencoder", keep=sorted(substitutes or ()),
+            input_shapes=input_shapes, timeout=timeout, student=student, doing=doing,
+        )  # fmt: skip
+        allowed = tuple(substitutes or ())
+        try:
+            exports = judging.check_exports(exported, allowed)
+        except judging.ModelRefused as error:
+            raise self._judged_error(str(error), student or builder, doing) from None
+        payload: dict[str, Any] = {"seed": int(seed), **data}
+        if substitutes:
+            payload["substitutes"] = substitutes
+        if action == "autoencoder":
+            returned = exported.get("returned") if isinstance(exported, dict) else None
+            if len(exports) != 3:
+                return {"returned": returned, "models": {}, "outputs": {}, "errors": {}}
+            payload["exports"] = exports
+        elif len(exports) != 1:
+            raise self._judged_error("no model came back", student or builder, doing)
+        else:
+            payload["export"] = exports[0]
+        reply = self._judge(action, payload, timeout)
+        if reply.get("ok") is not True:
+            message = str(reply.get("message", ""))[:500] or "the judge gave no reason"
+            if reply.get("error") != "refused":
+                message = f"Keras could not rebuild or run it ({message})"
+            raise self._judged_error(message, student or builder, doing)
+        result = reply.get("result")
+        if action == "autoencoder" and isinstance(result, dict):
+            result["returned"] = exported.get("returned")
+        return result
+
+    @staticmethod
+    def _judged_error(why: str, student: str, doing: str | None) -> SubmissionError:
+        text = f"The grader could not judge the model of `{student}`: {why}."
+        if doing:
+            text = f"While the grader {doing}: {text[0].lower()}{text[1:]}"
+        return SubmissionError(text)
+
+    def _judge(self, action: str, payload: dict, timeout: float | None) -> dict:
+        """Send one request to the judge; the reply as a dict with ``ok``."""
+        raise NotImplementedError
+
     def _call(
         self, function: str, args: tuple, kwargs: dict, return_args: bool
     ) -> tuple[Any, tuple, dict]:
@@ -241,6 +337,11 @@ class LocalSubmission(Submission):
             channel.roundtrip(channel.unresolve(args)),
             channel.roundtrip(channel.unresolve(kwargs)),
         )
+
+    def _judge(self, action, payload, timeout):
+        from autograder import judging
+
+        return judging.judge_in_process(action, payload)
 
     def _task(self, name, args, kwargs, timeout):
         from autograder import tasks

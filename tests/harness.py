@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from autograder.scoring import CheckResult, function_of, graded_functions, run_checks
 from autograder.submission import LocalSubmission
@@ -91,19 +92,40 @@ def score(
 
 
 class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task it runs.
+    """A LocalSubmission that keeps the arguments of every task and judge request.
 
-    The kit's tests read them to prove what a task never receives (held-out labels,
-    the public images unperturbed).
+    The kit's tests read them to prove what a task or the judge never receives
+    (held-out labels, the public images unperturbed).
     """
 
     def __init__(self, namespace: dict, seed: int = 0) -> None:
         super().__init__(namespace, seed)
         self.tasks: list[tuple[str, tuple, dict]] = []
+        self.judged: list[tuple[str, dict]] = []
 
     def _task(self, name, args, kwargs, timeout):
         self.tasks.append((name, args, kwargs))
         return super()._task(name, args, kwargs, timeout)
+
+    def _judge(self, action, payload, timeout):
+        self.judged.append((action, payload))
+        return super()._judge(action, payload, timeout)
+
+
+def training_requests(submission: RecordingSubmission) -> list[dict]:
+    """The payloads of the judge's trainings, after checking that the child got no data.
+
+    The child only builds and exports the model: its tasks receive the builder's
+    arguments, never an array.
+    """
+    for name, args, kwargs in submission.tasks:
+        assert name == "keras_models.export", name
+        assert not [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+    trainings = [payload for action, payload in submission.judged if action == "fit_predict"]
+    for payload in trainings:
+        arrays = [name for name, value in payload.items() if isinstance(value, np.ndarray)]
+        assert sorted(arrays) == ["x_test", "x_train", "y_train"]  # no held-out targets
+    return trainings
 
 
 #: The start of the message a check gives when it breaks on what it received: never

@@ -18,10 +18,17 @@ is added to it, but a fill value of -1e3 then sits only 600 below the allowed
 scores, and exp(-600) is not 0 in float64. A correct fill (-inf, -1e9, the
 dtype's minimum) still gives exactly 0.
 
-The Transformer. Keras runs only in the student's process, through the tasks of
-:mod:`autograder.tasks.attention` (the student's layer class, built by name with
-the grader's keyword arguments and seed) and :mod:`autograder.tasks.keras_models`
-(the classifier). The residual check zeroes every weight of the block except its
+The Transformer. The student's layer class runs only in the student's process,
+through the tasks of :mod:`autograder.tasks.attention` (built by name with the
+grader's keyword arguments and seed). What it returns is checked against what the
+grader computes itself: with weights the grader draws and sets, the block must give
+the definition's output, computed here in numpy from those weights (a forged answer
+would have to be that very computation). The classifier is exported as data and
+judged in the judge sandbox (:mod:`autograder.judge`), which never ran the
+submission's code: to run and train it, the child inlines the student's layer
+classes into the Keras layers and ops their ``call`` uses; for its structure, the
+TransformerBlock stays one layer, which the judge rebuilds from the definition with
+the student's configuration. The residual check zeroes every weight of the block except its
 layer norms': attention and feed-forward sublayers then output 0, so a block with
 both residual connections returns LayerNorm(LayerNorm(x)), each position's input
 standardised, while a block without them returns the same constant for every
@@ -45,6 +52,7 @@ from autograder.checks.common import (
     expect_array,
     expect_finite,
     expect_finite_array,
+    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -52,6 +60,7 @@ from autograder.checks.common import (
     points,
     rel_error,
     report_metric,
+    trained_predictions,
 )
 from autograder.submission import (
     StudentException,
@@ -102,6 +111,10 @@ ORDER_ACCURACY = 0.80
 #: GlobalMaxPooling1D variant by 0.05 to 0.47); a model blind to order (no position
 #: embedding, average pooling) by float32 rounding, 6e-8 to 2e-7.
 ORDER_MIN_CHANGE = 1e-4
+#: For the classifier's structure, the judge rebuilds its TransformerBlock from the
+#: definition (so that the block shows as one layer); to run and train it, the child
+#: inlines the student's own block into the Keras layers and ops its call uses.
+STAND_IN = {"TransformerBlock": {}}
 
 # ---------------------------------------------------------------------------
 # Reference implementation (stays in the grader).
@@ -778,6 +791,195 @@ def test_TransformerBlock_has_residual_connections(submission, rng):
         )
 
 
+# The block as the curriculum defines it, computed here from the weights the grader
+# draws: x1 = LayerNorm(x + MHA(x, x)), y = LayerNorm(x1 + Dense(Dense(x1))), dropout off.
+#: Feed-forward activations the grader computes (Keras's names).
+ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "gelu": lambda z: 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0))),
+    "silu": lambda z: z / (1.0 + np.exp(-z)),
+    "swish": lambda z: z / (1.0 + np.exp(-z)),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
+}
+#: The block's outputs after two layer norms are of order 1, computed by Keras in float32
+#: (about 1e-6 relative rounding, amplified a little by the norms' divisions) and here in
+#: float64; a wrong wiring (a missing residual, the norms' order swapped, the softmax over
+#: the wrong axis) moves them by 1e-1 or more. 1e-3 lies between.
+BLOCK_ATOL = 1e-3
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    import math
+
+    return np.vectorize(math.erf)(z)
+
+
+def _norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float) -> np.ndarray:
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(np.mean(centred**2, axis=-1, keepdims=True) + epsilon) * gamma + beta
+
+
+def _multi_head_attention(x: np.ndarray, w: dict) -> np.ndarray:
+    """Keras's MultiHeadAttention(x, x) with kernels (E, H, K) and output kernel (H, K, E)."""
+    q = np.einsum("nte,ehk->nthk", x, w["query/kernel"]) + w.get("query/bias", 0.0)
+    k = np.einsum("nte,ehk->nthk", x, w["key/kernel"]) + w.get("key/bias", 0.0)
+    v = np.einsum("nte,ehk->nthk", x, w["value/kernel"]) + w.get("value/bias", 0.0)
+    scores = np.einsum("nqhk,nshk->nhqs", q, k) / np.sqrt(q.shape[-1])  # (N, H, T, T)
+    attended = np.einsum("nhqs,nshk->nqhk", _softmax(scores), v)  # (N, T, H, K)
+    out = np.einsum("nthk,hke->nte", attended, w["attention_output/kernel"])  # (N, T, E)
+    return out + w.get("attention_output/bias", 0.0)
+
+
+def _defined_block(x: np.ndarray, parts: dict, weights: list, norms: tuple[int, int]) -> np.ndarray:
+    """The curriculum's block on ``x`` with ``weights``, the layer norms in order ``norms``."""
+    x = np.asarray(x, dtype=float)
+    value = {role: np.asarray(weights[i], dtype=float) for role, i in parts["attention"].items()}
+    norm = [parts["norms"][i] for i in norms]
+
+    def apply_norm(z, which):
+        gamma = np.asarray(weights[which["gamma"]], dtype=float) if "gamma" in which else 1.0
+        beta = np.asarray(weights[which["beta"]], dtype=float) if "beta" in which else 0.0
+        return _norm(z, gamma, beta, which["epsilon"])
+
+    def dense(z, which):
+        out = z @ np.asarray(weights[which["kernel"]], dtype=float)
+        if "bias" in which:
+            out = out + np.asarray(weights[which["bias"]], dtype=float)
+        return ACTIVATIONS[which["activation"]](out)
+
+    x1 = apply_norm(x + _multi_head_attention(x, value), norm[0])  # (N, T, E)
+    hidden = dense(x1, parts["hidden"])  # (N, T, F)
+    return apply_norm(x1 + dense(hidden, parts["project"]), norm[1])  # (N, T, E)
+
+
+_BLOCK_MADE_OF = (
+    "The grader computes what your block must give from its weights, so it must be made "
+    "of Keras layers: one keras.layers.MultiHeadAttention, two keras.layers.Dense (ff_dim "
+    "units, then embed_dim units), two keras.layers.LayerNormalization and Dropout layers "
+    "(a keras.Sequential holding the two Dense layers is fine)."
+)
+
+
+def _block_parts(structure: Any, kwargs: dict) -> dict:
+    """Which of the block's weights plays which part, from its sublayers; fails if unreadable."""
+    call = _block_text(kwargs)
+    if not isinstance(structure, dict) or not isinstance(structure.get("sublayers"), list):
+        fail(f"The grader could not read what `{call}` is made of; got {describe(structure)}.")
+    shapes = structure.get("shapes")
+    if not isinstance(shapes, list):
+        fail(f"The grader could not read the weights of `{call}`.")
+    by_class: dict[str, list] = {}
+    for layer in structure["sublayers"]:
+        if isinstance(layer, dict):
+            by_class.setdefault(str(layer.get("class")), []).append(layer)
+    counts = {name: len(by_class.get(name, [])) for name in ("MultiHeadAttention", "Dense",
+              "LayerNormalization")}  # fmt: skip
+    others = sorted(set(by_class) - {"MultiHeadAttention", "Dense", "LayerNormalization",
+                                      "Dropout"})  # fmt: skip
+    if others or counts != {"MultiHeadAttention": 1, "Dense": 2, "LayerNormalization": 2}:
+        found = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_class.items())) or "no layers"
+        fail(f"`{call}` is made of {found}. {_BLOCK_MADE_OF}")
+
+    def roles(layer: dict) -> dict:
+        names = layer.get("names") if isinstance(layer.get("names"), list) else []
+        indices = layer.get("weights") if isinstance(layer.get("weights"), list) else []
+        found = {}
+        for name, index in zip(names, indices, strict=False):
+            if isinstance(index, int) and 0 <= index < len(shapes) and isinstance(name, str):
+                found[name if "/" in name and layer["class"] == "MultiHeadAttention"
+                      else name.split("/")[-1]] = index  # fmt: skip
+        return found
+
+    settings = [layer.get("settings") if isinstance(layer.get("settings"), dict) else {}
+                for layer in by_class["Dense"]]  # fmt: skip
+    attention = roles(by_class["MultiHeadAttention"][0])
+    dense = [roles(layer) for layer in by_class["Dense"]]
+    embed, ff = kwargs["embed_dim"], kwargs["ff_dim"]
+    hidden = [i for i, d in enumerate(dense) if shapes[d.get("kernel", -1)] == [embed, ff]]
+    project = [i for i, d in enumerate(dense) if shapes[d.get("kernel", -1)] == [ff, embed]]
+    needed = {"query/kernel", "key/kernel", "value/kernel", "attention_output/kernel"}
+    if not (hidden and project) or not needed <= set(attention):
+        fail(
+            f"`{call}`: the grader expected Dense kernels of shapes ({embed}, {ff}) and "
+            f"({ff}, {embed}) and an attention with query, key, value and output kernels; got "
+            f"kernels of shapes {[shapes[d['kernel']] for d in dense if 'kernel' in d]}. "
+            f"{_BLOCK_MADE_OF}"
+        )
+    parts = {"attention": attention, "norms": []}
+    for name, i in (("hidden", hidden[0]), ("project", project[0])):
+        activation = settings[i].get("activation") or "linear"
+        if activation not in ACTIVATIONS:
+            fail(f"`{call}`: the grader does not compute the activation {activation!r}; use one "
+                 f"of {', '.join(sorted(ACTIVATIONS))}.")  # fmt: skip
+        parts[name] = {**dense[i], "activation": activation}
+    for layer in by_class["LayerNormalization"]:
+        epsilon = (layer.get("settings") or {}).get("epsilon", 1e-3)
+        parts["norms"].append({**roles(layer), "epsilon": float(epsilon)})
+    return parts
+
+
+def _draw_weights(rng: np.random.Generator, shapes: list) -> list[np.ndarray]:
+    """Weights of the block's shapes: kernels scaled like Glorot, biases, gains and shifts."""
+    weights = []
+    for shape in shapes:
+        shape = tuple(int(d) for d in shape)
+        if len(shape) >= 2:
+            fan_in = int(np.prod(shape[:-1])) if len(shape) == 2 else shape[0]
+            weights.append(rng.normal(size=shape) / np.sqrt(fan_in))
+        else:
+            weights.append(0.3 * rng.normal(size=shape))
+    return [w.astype(np.float32) for w in weights]
+
+
+def _verified_block(submission, rng, kwargs: dict) -> None:
+    """Fail unless the student's block, with weights the grader draws, computes the definition."""
+    x = _block_input(rng, kwargs["embed_dim"])
+    structure = submission.task(
+        "attention.block_structure", "TransformerBlock", kwargs, x,
+        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT, student="TransformerBlock",
+    )  # fmt: skip
+    parts = _block_parts(structure, kwargs)
+    weights = _draw_weights(rng, structure["shapes"])
+    for norm in parts["norms"]:  # gains near 1, so that no position is squashed
+        if "gamma" in norm:
+            weights[norm["gamma"]] = (1.0 + weights[norm["gamma"]]).astype(np.float32)
+    inputs = [x, rng.normal(size=x.shape).astype(np.float32)]
+    result = submission.task(
+        "attention.block_outputs", "TransformerBlock", kwargs, inputs,
+        seed=int(rng.integers(0, 2**31)), weights=weights, timeout=BUILD_TIMEOUT,
+        student="TransformerBlock",
+    )  # fmt: skip
+    call = f"{_block_text(kwargs)}(x, training=False) with weights the grader drew"
+    outputs = result.get("outputs") if isinstance(result, dict) else None
+    if not isinstance(outputs, list) or len(outputs) != len(inputs):
+        fail(f"`{call}` could not be run by the grader; got {describe(result)}.")
+    errors = {}
+    for norms in ((0, 1), (1, 0)):
+        expected = [_defined_block(xi, parts, weights, norms) for xi in inputs]
+        got = [expect_finite_array(call, out, xi.shape) for out, xi in zip(outputs, inputs,
+               strict=True)]  # fmt: skip
+        errors[norms] = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected,
+                            strict=True))  # fmt: skip
+        if errors[norms] <= BLOCK_ATOL:
+            return
+    fail(
+        f"`{call}` differs from the block of the definition by up to {min(errors.values()):.3g} "
+        f"(expected within {BLOCK_ATOL:g}): x1 = LayerNorm(x + Dropout(MultiHeadAttention(x, "
+        "x))), y = LayerNorm(x1 + Dropout(Dense(embed_dim)(Dense(ff_dim, relu)(x1)))). Check "
+        "that each residual adds the sublayer's input, that each layer norm comes after its "
+        "residual, and that the feed-forward network takes x1."
+    )
+
+
+@points(2)
+def test_TransformerBlock_computes_the_definition(submission, rng):
+    """With weights the grader draws, the block computes LayerNorm(x1 + FFN(x1)), x1 = LayerNorm(x + MultiHeadAttention(x, x))."""
+    _verified_block(submission, rng, _block_kwargs(rng))
+
+
 @points(2)
 def test_TransformerBlock_get_config_round_trips(submission, rng):
     """get_config() holds the constructor arguments, and from_config(config) with the same weights gives the same output."""
@@ -834,10 +1036,11 @@ def _classifier_text(args) -> str:
 
 
 def _model_info(submission, rng, args) -> dict:
-    info = submission.task(
-        "keras_models.model_info", "build_transformer_classifier", args=list(args), seed=int(rng.integers(0, 2**31)),
-        timeout=BUILD_TIMEOUT,
-        student="build_transformer_classifier",
+    info = submission.judge(
+        "describe", "build_transformer_classifier", args=list(args),
+        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
+        student="build_transformer_classifier", substitutes=STAND_IN,
+        input_shapes=[[args[0]]],
     )  # fmt: skip
     if not isinstance(info, dict):
         fail(f"`{_classifier_text(args)}` could not be inspected; got {describe(info)}.")
@@ -845,9 +1048,9 @@ def _model_info(submission, rng, args) -> dict:
 
 
 def _predict(submission, rng, args, x: np.ndarray) -> np.ndarray:
-    predictions = submission.task(
-        "keras_models.predict", "build_transformer_classifier", x, args=list(args), seed=int(rng.integers(0, 2**31)),
-        timeout=BUILD_TIMEOUT,
+    predictions = submission.judge(
+        "predict", "build_transformer_classifier", x=x, args=list(args),
+        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
         student="build_transformer_classifier",
     )  # fmt: skip
     call = f"{_classifier_text(args)}.predict(tokens)"
@@ -978,13 +1181,13 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
     x_test, y_test = _order_task(rng, ORDER_N_TEST)
     one_hot = np.eye(2)[y_train]
     args = [ORDER_SEQ_LEN, ORDER_VOCAB, 2]
-    predictions = submission.task(
-        "keras_models.fit_predict", "build_transformer_classifier", x_train.astype(float), one_hot, x_test.astype(float),
-        ORDER_EPOCHS, args=args, batch_size=ORDER_BATCH_SIZE, seed=int(rng.integers(0, 2**31)),
-        timeout=TRAIN_TIMEOUT,
-        student="build_transformer_classifier",
-    )  # fmt: skip
     call = f"{_classifier_text(args)} trained on the order task"
+    before, predictions = trained_predictions(
+        submission, "build_transformer_classifier", x_train=x_train.astype(float),
+        y_train=one_hot, x_test=x_test.astype(float), epochs=ORDER_EPOCHS,
+        batch_size=ORDER_BATCH_SIZE, args=args, seed=int(rng.integers(0, 2**31)),
+        timeout=TRAIN_TIMEOUT, student="build_transformer_classifier", doing=f"trained {call}",
+    )  # fmt: skip
     predictions = expect_finite(
         call, expect_shape(call, predictions, (ORDER_N_TEST, 2), hint="(n_sequences, 2)")
     )
@@ -992,6 +1195,11 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
     report_metric(
         submission, "attention_order_task_accuracy", accuracy,
         threshold=ORDER_ACCURACY, higher_is_better=True,
+    )  # fmt: skip
+    untrained = np.asarray(before, dtype=float).reshape(ORDER_N_TEST, -1)
+    expect_learned(
+        call, before, predictions,
+        met_before=float(np.mean(untrained.argmax(axis=1) == y_test)) >= ORDER_ACCURACY,
     )  # fmt: skip
     if not accuracy >= ORDER_ACCURACY:
         baseline = _bag_of_tokens_accuracy(x_train, y_train, x_test, y_test)

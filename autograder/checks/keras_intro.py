@@ -15,9 +15,12 @@ numbers; the standard deviation may be the population one (``ddof=0``, numpy's
 default) or the sample one (``ddof=1``, pandas' default). ``to_one_hot`` is called
 directly with integer labels and more classes than the largest label needs.
 
-The models. Keras runs only in the student's process, through the tasks of
-:mod:`autograder.tasks.keras_models` (shapes, the compiled loss with its class and
-``from_logits``, untrained predictions, training). The
+The models. The student's process only builds each model and exports it as data;
+the judge (:mod:`autograder.judge`), a sandbox that never ran the submission's code,
+rebuilds it and reports its shapes, the compiled loss with its class and
+``from_logits``, its untrained predictions and its predictions after training (a
+model that meets the bar before training, or that training does not change, gets no
+learning points: :func:`~autograder.checks.common.expect_learned`). The
 learning checks use two data sets shipped with scikit-learn, which the grader reads
 from scikit-learn's data files itself: the diabetes set (442 patients, 10 measurements,
 disease progression after a year) for the regression and the wine set (178 wines, 13
@@ -42,12 +45,14 @@ from autograder.checks.common import (
     describe,
     expect_finite,
     expect_finite_array,
+    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     report_metric,
+    trained_predictions,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -612,10 +617,10 @@ def _call_text(builder: str, args: list) -> str:
 
 
 def _model_info(submission, builder: str, args: list, rng) -> dict:
-    info = submission.task(
-        "keras_models.model_info", builder, args=args, seed=int(rng.integers(0, 2**31)),
+    info = submission.judge(
+        "describe", builder, args=args, seed=int(rng.integers(0, 2**31)),
         timeout=BUILD_TIMEOUT, student=builder,
-        doing=f"built the model of `{_call_text(builder, args)}`",
+        doing=f"built the model of `{_call_text(builder, args)}`", input_shapes=[[args[0]]],
     )  # fmt: skip
     if not isinstance(info, dict):
         fail(f"The grader could not inspect the model of `{_call_text(builder, args)}`.")
@@ -749,10 +754,10 @@ def test_build_regression_model_beats_the_mean(submission, rng):
         f"epochs with batch size {REGRESSION_BATCH_SIZE} on the {len(x_train)} diabetes rows "
         "of the notebook (features and target standardised)"
     )
-    predictions = submission.task(
-        "keras_models.fit_predict", "build_regression_model", x_train, y_train, x_test,
-        REGRESSION_EPOCHS, args=[n_features], batch_size=REGRESSION_BATCH_SIZE,
-        seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
+    before, predictions = trained_predictions(
+        submission, "build_regression_model", x_train=x_train, y_train=y_train,
+        x_test=x_test, epochs=REGRESSION_EPOCHS, batch_size=REGRESSION_BATCH_SIZE,
+        args=[n_features], seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
         student="build_regression_model", doing=f"trained {call}",
     )  # fmt: skip
     predictions = expect_shape(
@@ -772,6 +777,9 @@ def test_build_regression_model_beats_the_mean(submission, rng):
         submission, "keras_intro_regression_mse_ratio_to_mean", ratio,
         threshold=MAX_RATIO_TO_MEAN, higher_is_better=False,
     )  # fmt: skip
+    untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)[:, 0]
+    untrained_ratio = float(np.mean((untrained - y_test) ** 2) / np.mean(y_test**2))
+    expect_learned(call, before, predictions, met_before=untrained_ratio <= MAX_RATIO_TO_MEAN)
     if not ratio <= MAX_RATIO_TO_MEAN:
         fail(
             f"{call} predicted the held-out patients with a mean squared error {ratio:.2f} "
@@ -812,8 +820,8 @@ def test_build_classification_model_outputs_probabilities(submission, rng):
     args = [n_features, n_classes]
     x = 3.0 * rng.normal(size=(16, n_features))
     call = f"{_call_text('build_classification_model', args)}.predict(x)"
-    predictions = submission.task(
-        "keras_models.predict", "build_classification_model", x, args=args,
+    predictions = submission.judge(
+        "predict", "build_classification_model", x=x, args=args,
         seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
         student="build_classification_model", doing=f"ran `{call}` on 16 random rows",
     )  # fmt: skip
@@ -914,10 +922,10 @@ def test_build_classification_model_beats_the_majority_class(submission, rng):
         f"{CLASSIFICATION_EPOCHS} epochs with batch size {CLASSIFICATION_BATCH_SIZE} on the "
         f"{len(x_train)} wines of the notebook (features standardised, one-hot targets)"
     )
-    predictions = submission.task(
-        "keras_models.fit_predict", "build_classification_model", x_train, y_train, x_test,
-        CLASSIFICATION_EPOCHS, args=args, batch_size=CLASSIFICATION_BATCH_SIZE,
-        seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
+    before, predictions = trained_predictions(
+        submission, "build_classification_model", x_train=x_train, y_train=y_train,
+        x_test=x_test, epochs=CLASSIFICATION_EPOCHS, batch_size=CLASSIFICATION_BATCH_SIZE,
+        args=args, seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
         student="build_classification_model", doing=f"trained {call}",
     )  # fmt: skip
     predictions = expect_finite(
@@ -936,6 +944,11 @@ def test_build_classification_model_beats_the_majority_class(submission, rng):
     report_metric(
         submission, "keras_intro_classification_accuracy", accuracy,
         threshold=MIN_ACCURACY, higher_is_better=True,
+    )  # fmt: skip
+    untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)
+    expect_learned(
+        call, before, predictions,
+        met_before=float(np.mean(untrained.argmax(axis=1) == y_test)) >= MIN_ACCURACY,
     )  # fmt: skip
     if not accuracy >= MIN_ACCURACY:
         fail(

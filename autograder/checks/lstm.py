@@ -11,13 +11,16 @@ Every check draws ``N``, ``D``, ``U`` (and ``T``) all different, so a transposed
 kernel or a swapped pair of kernels cannot fit, and weights of a moderate size, so
 that no gate saturates and every wrong activation or gate order changes the result.
 
-The Keras model. Keras runs only in the student's process, through the tasks of
-:mod:`autograder.tasks.keras_models`. The learning check trains a fresh model from
+The Keras model. The student's process only builds the model and exports it as
+data; the judge (:mod:`autograder.judge`), a sandbox that never ran the submission's
+code, rebuilds, describes and trains it. The learning check trains a fresh model from
 the student's builder on the yearly sunspot numbers shipped with statsmodels
 (1700-2008), which the grader reads itself: the model trains on windows of the
 years up to 1958 and forecasts each of the held-out years 1959-2008 one step ahead
-from the ``window`` years before it. The task gets the held-out windows without their
-targets, and the grader scores the forecasts against the naive last-value forecast.
+from the ``window`` years before it. The judge gets the held-out windows without their
+targets, and the grader scores the forecasts against the naive last-value forecast; a
+model that already beats it untrained, or that training does not change, gets no
+learning points.
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ from autograder.checks.common import (
     expect_array,
     expect_finite,
     expect_finite_array,
+    expect_learned,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     rel_error,
     report_metric,
+    trained_predictions,
 )
 from autograder.submission import StudentException, SubmissionError
 
@@ -562,9 +567,9 @@ def _sunspots() -> np.ndarray:
 
 def _model_info(submission, window: int, **kwargs) -> dict:
     doing = f"built the model of `{_call_text(window, kwargs.get('units'))}`"
-    info = submission.task(
-        "keras_models.model_info", "build_lstm_model", args=[window], kwargs=kwargs,
-        timeout=60, student="build_lstm_model", doing=doing,
+    info = submission.judge(
+        "describe", "build_lstm_model", args=[window], kwargs=kwargs,
+        timeout=60, student="build_lstm_model", doing=doing, input_shapes=[[window, 1]],
     )  # fmt: skip
     if not isinstance(info, dict):
         fail(f"The grader could not inspect the model of `build_lstm_model({window})`.")
@@ -685,15 +690,15 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
         f"a model from build_lstm_model({window}), trained for {EPOCHS} epochs with batch size "
         f"{BATCH_SIZE} on the sunspot years 1700-1958 (scaled to [0, 1])"
     )
-    predictions = submission.task(
-        "keras_models.fit_predict",
+    before, predictions = trained_predictions(
+        submission,
         "build_lstm_model",
-        x_train,
-        y_train,
-        x_test,
-        EPOCHS,
-        args=[window],
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        epochs=EPOCHS,
         batch_size=BATCH_SIZE,
+        args=[window],
         seed=seed,
         timeout=120,
         student="build_lstm_model",
@@ -716,6 +721,9 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
         submission, "lstm_mse_ratio_to_naive", ratio,
         threshold=MAX_RATIO_TO_NAIVE, higher_is_better=False,
     )  # fmt: skip
+    untrained = np.asarray(before, dtype=float).reshape(N_HELD_OUT, -1)[:, 0]
+    untrained_ratio = float(np.mean((untrained - y_test) ** 2)) / naive_mse
+    expect_learned(call, before, predictions, met_before=untrained_ratio <= MAX_RATIO_TO_NAIVE)
     if not ratio <= MAX_RATIO_TO_NAIVE:
         fail(
             f"{call} forecast the held-out years 1959-2008 one step ahead with a mean squared "

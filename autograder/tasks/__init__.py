@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import importlib
 
+#: The task :meth:`autograder.submission.Submission.judge` runs first: the child's
+#: export of the student's model, which the judge then rebuilds and measures.
+EXPORT_TASK = "keras_models.export"
+
 
 def resolve(name: str, package: str = __name__):
     """The task function called ``"<module>.<function>"``; ``LookupError`` if none is."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TASKS = ("block_outputs", "block_round_trip")
+TASKS = ("block_outputs", "block_round_trip", "block_structure")
 
 
 def _block(namespace: dict, class_name: str, kwargs: dict, seed: int):
@@ -76,6 +76,7 @@ def block_outputs(
     inputs: list,
     seed: int = 0,
     zero_sublayers: bool = False,
+    weights: list | None = None,
 ) -> dict:
     """One block's outputs (``training=False``) for each input batch, in order.
 
@@ -86,6 +87,7 @@ def block_outputs(
         seed: seed of ``keras.utils.set_random_seed`` before the block is made.
         zero_sublayers: set every weight except the layer norms' to zero first
             (attention projections, feed-forward layers, biases included).
+        weights: the grader's values of ``block.weights``, in their order, set first.
 
     Returns:
         ``{"outputs": [array per input], "n_zeroed": int}``.
@@ -93,8 +95,61 @@ def block_outputs(
     block = _block(namespace, class_name, kwargs, seed)
     batches = [np.asarray(x, dtype="float32") for x in inputs]
     _run(block, batches[0])  # builds the weights
+    if weights is not None:
+        for variable, value in zip(block.weights, weights, strict=True):
+            variable.assign(np.asarray(value, dtype=str(variable.dtype)))
     n_zeroed = _zero_all_but_layer_norms(block) if zero_sublayers else 0
     return {"outputs": [_run(block, x) for x in batches], "n_zeroed": n_zeroed}
+
+
+#: Settings of a sublayer the grader needs to compute what the block must give.
+SUBLAYER_SETTINGS = ("activation", "use_bias", "epsilon", "center", "scale", "units",
+                     "num_heads", "key_dim", "value_dim", "rate")  # fmt: skip
+#: Layer classes the grader can compute; any other weighted layer is reported as it is.
+KNOWN_SUBLAYERS = ("MultiHeadAttention", "Dense", "LayerNormalization", "Dropout")
+
+
+def block_structure(namespace: dict, class_name: str, kwargs: dict, x, seed: int = 0) -> dict:
+    """What the block is made of: its weights' shapes, and its sublayers with their settings.
+
+    Returns:
+        ``{"shapes": [shape per weight of block.weights], "sublayers": [{"class",
+        "settings", "weights": [index into shapes], "names": [weight path's last two
+        parts]}]}``: every MultiHeadAttention, Dense, LayerNormalization and Dropout
+        inside the block (not inside a MultiHeadAttention), and any other layer with
+        weights of its own.
+    """
+    block = _block(namespace, class_name, kwargs, seed)
+    _run(block, np.asarray(x, dtype="float32"))
+    index = {id(weight): i for i, weight in enumerate(block.weights)}
+    inside_attention: set[int] = set()
+    found = []
+    for layer in _sublayers(block):
+        if id(layer) in inside_attention:
+            continue
+        name = type(layer).__name__
+        if name == "MultiHeadAttention":
+            flatten = getattr(layer, "_flatten_layers", None)
+            if callable(flatten):
+                inside_attention.update(id(inner) for inner in flatten(include_self=False))
+        own = getattr(layer, "_trainable_variables", None)
+        if name not in KNOWN_SUBLAYERS and not (
+            own or getattr(layer, "_non_trainable_variables", None)
+        ):
+            continue  # a container (a Sequential of Dense layers): its layers are listed
+        try:
+            config = layer.get_config()
+        except Exception:  # a layer of the student's without a config
+            config = {}
+        settings = {k: _plain(config[k]) for k in SUBLAYER_SETTINGS if k in config}
+        weights = layer.weights if name in KNOWN_SUBLAYERS else list(own or [])
+        found.append({
+            "class": name[:60],
+            "settings": settings,
+            "weights": [index.get(id(w), -1) for w in weights],
+            "names": ["/".join(str(w.path).split("/")[-2:])[:80] for w in weights],
+        })  # fmt: skip
+    return {"shapes": [[int(d) for d in w.shape] for w in block.weights], "sublayers": found}
 
 
 def _plain(value):

@@ -1,196 +1,179 @@
-"""Tasks on the student's Keras model builders: shapes, predictions, training.
+"""The one task on the student's Keras model builders: export what they built.
 
-Every task takes the builder's name and its arguments, builds a fresh model
-with the grader's seed, and returns plain data. A builder that returns several
-models (the autoencoder's ``(autoencoder, encoder, decoder)``) is indexed with ``pick``.
+A check must not believe what this process says about a model (see
+:mod:`autograder.judge`), so nothing here describes, trains or runs one. The task
+calls the builder with the grader's arguments and seed and returns the built
+models in Keras's own format, as data: the architecture as JSON config and the
+compile settings. A layer class of the student's is first inlined: its ``call`` is
+run on symbolic inputs, so that the exported graph holds the Keras layers and ops it
+uses, and the judge needs no code of the student's to rebuild it. The grader checks that data and hands it to the judge, a
+sandbox that never ran the submission's code, which rebuilds and measures the model.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import inspect
+import json
 
-TASKS = ("model_info", "predict", "fit_predict")
+TASKS = ("export",)
+#: Rounds of inlining: a layer class of the student's may call another one.
+MAX_INLINE_ROUNDS = 4
 
 
-def _build(namespace: dict, builder: str, args, kwargs, pick, seed: int):
+def _is_students(layer) -> bool:
+    """Whether ``layer``'s class is the student's own (defined outside Keras)."""
+    return not type(layer).__module__.startswith("keras")
+
+
+def _inline_call(layer, keep, *args, **kwargs):
+    """Call ``layer`` as a Keras layer, or, for a class of the student's, run its ``call``.
+
+    Run on symbolic inputs, a student's ``call`` adds the Keras layers and ops it
+    uses to the graph being rebuilt, so that the exported model is made of Keras's
+    own classes only (and of the classes named in ``keep``).
+    """
+    if not _is_students(layer) or type(layer).__name__ in keep:
+        return layer(*args, **kwargs)
+    if "training" in inspect.signature(layer.call).parameters:
+        kwargs.setdefault("training", None)  # dropout follows fit() and predict()
+    return layer.call(*args, **kwargs)
+
+
+def inline_students_layers(model, keep=()):
+    """``model`` with each layer class of the student's (except ``keep``) replaced by its call.
+
+    The layers keep their weights; tensors a student's ``call`` computes from
+    concrete values (not from its inputs) become constants of the graph.
+
+    Raises:
+        TypeError: a layer class of the student's holds weights of its own
+            (``add_weight``): only layers made of Keras layers and ops can be inlined.
+    """
+    import keras
+
+    for _ in range(MAX_INLINE_ROUNDS):
+        students = [
+            layer
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if _is_students(layer) and type(layer).__name__ not in keep
+        ]
+        if not students:
+            return model
+        for layer in students:
+            if layer._trainable_variables or layer._non_trainable_variables:
+                raise TypeError(
+                    f"your layer class {type(layer).__name__} creates weights of its own "
+                    "(add_weight), which the grader cannot rebuild outside your notebook; "
+                    "build it from keras layers (Dense, Embedding, ...) and keras.ops"
+                )
+        model = keras.models.clone_model(
+            model,
+            clone_function=lambda layer: layer,
+            call_function=lambda layer, *args, **kwargs: _inline_call(layer, keep, *args, **kwargs),
+        )
+    return model
+
+
+def _as_functional(model, input_shape):
+    """A model of the student's own class, rebuilt as a functional model by running its call."""
+    import keras
+
+    if model._trainable_variables or model._non_trainable_variables:
+        raise TypeError(
+            f"your model class {type(model).__name__} creates weights of its own (add_weight), "
+            "which the grader cannot rebuild outside your notebook"
+        )
+    if input_shape is None:
+        raise TypeError(f"the grader does not know the input shape of {type(model).__name__}")
+    inputs = keras.Input(shape=tuple(int(d) for d in input_shape))
+    return keras.Model(inputs, _inline_call(model, (), inputs))
+
+
+def _export_one(model, keep=(), input_shape=None) -> dict:
+    """One model as ``{"config": JSON text, "compile": JSON text or None, "error": str}``.
+
+    A model of the student's own class (a subclass of ``keras.Model``) is rebuilt as
+    a functional model on ``input_shape`` first.
+    """
+    try:
+        built = _as_functional(model, input_shape) if _is_students(model) else model
+        config = inline_students_layers(built, keep).to_json()
+    except Exception as error:  # a subclassed model without a configuration
+        text = str(error).strip() or type(error).__name__
+        return {
+            "config": None,
+            "compile": None,
+            "error": f"{type(error).__name__}: {text}"[:300],
+        }
+    compile_config = None
+    if getattr(model, "compiled", False):
+        try:
+            compile_config = json.dumps(model.get_compile_config())
+        except Exception as error:  # a loss or an optimizer without a configuration
+            return {
+                "config": config,
+                "compile": None,
+                "error": f"its compile settings cannot be saved ({type(error).__name__})",
+            }
+    return {"config": config, "compile": compile_config, "error": ""}
+
+
+def export(
+    namespace: dict,
+    builder: str,
+    args=(),
+    kwargs=None,
+    pick=None,
+    seed: int = 0,
+    every=False,
+    keep=(),
+    input_shapes=None,
+) -> dict:
+    """Build with the grader's seed and arguments; export the model(s) as data.
+
+    Args:
+        builder: the student's builder, e.g. ``"build_cnn"``.
+        args, kwargs: its arguments.
+        pick: for a builder that returns several models, the index of the one wanted.
+        seed: seed of ``keras.utils.set_random_seed`` before the build.
+        every: export every model of a returned tuple (the autoencoder's three).
+        keep: layer classes of the student's to leave as they are (the judge rebuilds
+            them from the curriculum's definition); every other one is inlined
+            (see :func:`inline_students_layers`).
+        input_shapes: per exported model, its input shape without the batch axis,
+            for a model of the student's own class (which has no configuration).
+
+    Returns:
+        ``{"returned": {"type", "length", "items", "models"}, "exports": [model export]}``
+        where each export is ``{"config", "compile", "error"}`` (see :func:`_export_one`).
+    """
     import keras
 
     if not callable(namespace.get(builder)):
         raise NameError(f"name '{builder}' is not defined")
     keras.utils.set_random_seed(int(seed))
     built = namespace[builder](*(args or ()), **(kwargs or {}))
-    if pick is not None:
-        if not isinstance(built, tuple | list) or len(built) <= pick:
-            raise TypeError(
-                f"{builder} should return a tuple of models; got {type(built).__name__}"
-            )
-        built = built[pick]
-    if not isinstance(built, keras.Model):
-        raise TypeError(f"{builder} should return a keras Model; got {type(built).__name__}")
-    return built
-
-
-def _shape(shape) -> list:
-    if isinstance(shape, list | tuple) and shape and isinstance(shape[0], list | tuple):
-        shape = shape[0]
-    return [None if d is None else int(d) for d in shape]
-
-
-def _loss_name(model) -> str | None:
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        return None
-    if isinstance(loss, str):
-        return loss
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
-    return str(name or type(loss).__name__)
-
-
-def _all_layers(model) -> list:
-    """Every layer inside ``model``, nested models' layers included (not the model itself)."""
-    flatten = getattr(model, "_flatten_layers", None)
-    if callable(flatten):
-        return list(flatten(include_self=False, recursive=True))
-    found, stack = [], list(getattr(model, "layers", []))
-    while stack:
-        layer = stack.pop()
-        found.append(layer)
-        stack.extend(getattr(layer, "layers", []))
-    return found
-
-
-def _lineage(layer) -> list[str]:
-    """The names of a layer's class and of its base classes up to ``Layer``."""
-    names = []
-    for cls in type(layer).__mro__:
-        names.append(cls.__name__)
-        if cls.__name__ == "Layer":
-            break
-    return names
-
-
-def _from_logits(loss) -> bool | None:
-    """Whether the compiled loss expects logits; ``None`` when it cannot tell."""
-    if loss is None:
-        return None
-    if isinstance(loss, str):
-        return False  # a loss given by name uses its defaults: probabilities
-    value = getattr(loss, "from_logits", None)
-    if value is None:
-        get_config = getattr(loss, "get_config", None)
-        try:
-            config = get_config() if callable(get_config) else {}
-        except Exception:  # a loss function or a custom object without a config
-            config = {}
-        value = config.get("from_logits") if isinstance(config, dict) else None
-    if value is None and callable(loss):
-        return False  # a plain loss function such as keras.losses.categorical_crossentropy
-    return None if value is None else bool(value)
-
-
-def _loss_function(loss) -> str | None:
-    """The name of the function a loss object wraps (or of the loss, for a function)."""
-    wrapped = getattr(loss, "fn", None)
-    if callable(loss) and not callable(wrapped):
-        wrapped = loss
-    return str(getattr(wrapped, "__name__", ""))[:60] or None
-
-
-def _attribute(model, name: str):
-    try:
-        return getattr(model, name)
-    except Exception:  # a subclassed or input-less model has no shapes until it is called
-        return None
-
-
-def _batchless(shape) -> list | None:
-    """A shape with its batch axis as None: a model first called on a batch records its size."""
-    if shape is None:
-        return None
-    shape = _shape(shape)
-    return [None, *shape[1:]] if shape else shape
-
-
-def describe(model, seen_input=None, seen_output=None) -> dict:
-    """What a check needs to know of a model, as plain data.
-
-    A model without declared shapes (a subclassed ``keras.Model``, a ``Sequential``
-    without an ``Input``) is described by the shapes of an input it was called on
-    and of the output it gave, where given.
-
-    Returns:
-        ``{"input_shape", "output_shape", "n_params", "compiled", "loss",
-        "loss_class", "loss_function", "from_logits", "layers": [top-level class
-        names], "all_layers": [class names, nested models' layers included],
-        "lineages": [[class and base class names] per layer of all_layers],
-        "output_activation"}``.
-    """
-    input_shape = _attribute(model, "input_shape")
-    output_shape = _attribute(model, "output_shape")
-    if input_shape is None and seen_input is not None:
-        input_shape = np.shape(seen_input)
-    if output_shape is None and seen_output is not None:
-        output_shape = np.shape(seen_output)
-    try:
-        n_params = int(model.count_params())
-    except Exception:  # not built yet
-        n_params = None
-    loss = getattr(model, "loss", None)
-    last = model.layers[-1] if model.layers else None
-    activation = getattr(last, "activation", None)
-    layers = _all_layers(model)
-    return {
-        "input_shape": _batchless(input_shape),
-        "output_shape": _batchless(output_shape),
-        "n_params": n_params,
-        "compiled": bool(getattr(model, "compiled", False) or getattr(model, "optimizer", None)),
-        "loss": _loss_name(model),
-        "loss_class": type(loss).__name__[:60] if loss is not None else None,
-        "loss_function": _loss_function(loss),
-        "from_logits": _from_logits(loss),
-        "layers": [type(layer).__name__ for layer in model.layers],
-        "all_layers": [type(layer).__name__ for layer in layers],
-        "lineages": [_lineage(layer) for layer in layers],
-        "output_activation": getattr(activation, "__name__", None) if activation else None,
+    several = isinstance(built, tuple | list)
+    items = list(built) if several else [built]
+    returned = {
+        "type": type(built).__name__[:60],
+        "length": len(items) if several else None,
+        "items": [type(item).__name__[:60] for item in items[:8]],
+        "models": [isinstance(item, keras.Model) for item in items[:8]],
     }
-
-
-def model_info(namespace: dict, builder: str, args=(), kwargs=None, pick=None, seed: int = 0):
-    """What a check needs to know of a built model, without training it: see :func:`describe`."""
-    return describe(_build(namespace, builder, args, kwargs, pick, seed))
-
-
-def predict(namespace: dict, builder: str, x, args=(), kwargs=None, pick=None, seed: int = 0):
-    """The untrained model's outputs for ``x`` (float32)."""
-    model = _build(namespace, builder, args, kwargs, pick, seed)
-    return np.asarray(model.predict(np.asarray(x, dtype="float32"), verbose=0), dtype=float)
-
-
-def fit_predict(
-    namespace: dict,
-    builder: str,
-    x_train,
-    y_train,
-    x_test,
-    epochs: int,
-    args=(),
-    kwargs=None,
-    pick=None,
-    batch_size: int = 32,
-    seed: int = 0,
-):
-    """Train a fresh model on the grader's data and budget; its outputs for ``x_test``.
-
-    The model is trained as compiled by the student (their loss and optimizer),
-    with the grader's seed, epochs and batch size.
-    """
-    model = _build(namespace, builder, args, kwargs, pick, seed)
-    model.fit(
-        np.asarray(x_train, dtype="float32"),
-        np.asarray(y_train, dtype="float32"),
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        verbose=0,
-        shuffle=True,
-    )
-    return np.asarray(model.predict(np.asarray(x_test, dtype="float32"), verbose=0), dtype=float)
+    if every:
+        wanted = items if all(isinstance(item, keras.Model) for item in items) else []
+    elif pick is not None:
+        if not several or len(items) <= pick:
+            raise TypeError(f"{builder} should return a tuple of models; got {returned['type']}")
+        wanted = [items[pick]]
+    else:
+        wanted = [built]
+    for model in wanted:
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"{builder} should return a keras Model; got {type(model).__name__}")
+    keep = tuple(str(name) for name in keep or ())
+    shapes = list(input_shapes or [])[: len(wanted)]
+    shapes += [None] * (len(wanted) - len(shapes))
+    exports = [_export_one(m, keep, shape) for m, shape in zip(wanted[:8], shapes, strict=False)]
+    return {"returned": returned, "exports": exports}

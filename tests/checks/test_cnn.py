@@ -19,7 +19,6 @@ from autograder.checks import _digits
 from autograder.checks import cnn as checks
 from autograder.scoring import function_of, run_checks
 from autograder.submission import LocalSubmission
-from autograder.tasks import keras_models
 from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
@@ -30,6 +29,7 @@ from tests.harness import (
     reference,
     released,
     score,
+    training_requests,
 )
 
 ASSIGNMENT = "cnn"
@@ -115,7 +115,7 @@ def test_model_info_sees_nested_layers_and_the_loss(loss, name, from_logits):
     """What the checks rely on: nested layers with their base classes, and from_logits."""
     namespace: dict = {}
     exec(_NESTED.format(loss=loss), namespace)
-    info = keras_models.model_info(namespace, "build", args=[(12, 10, 3), 4])
+    info = LocalSubmission(namespace).judge("describe", "build", args=[(12, 10, 3), 4])
     assert info["input_shape"] == [None, 12, 10, 3] and info["output_shape"] == [None, 4]
     assert "Conv2D" not in info["layers"]  # nested: only the walk over all layers finds it
     assert "Conv2D" in info["all_layers"] and "MaxPooling2D" in info["all_layers"]
@@ -163,12 +163,10 @@ def test_reference_passes_the_learning_check(reference_learning_runs, seed):
 def test_learning_task_gets_no_held_out_labels_nor_raw_held_out_digits(reference_learning_runs):
     """The training task receives training images and one-hot labels, and test images only."""
     _, submission = reference_learning_runs[LEARNING_SEEDS[0]]
-    ((name, args, kwargs),) = submission.tasks
-    assert name == "keras_models.fit_predict"
-    builder, x_train, y_train, x_test, epochs = args
-    assert builder == "build_cnn" and epochs == checks.EPOCHS
-    arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
-    assert len(arrays) == 3  # x_train, y_train, x_test: nothing else, no held-out labels
+    (training,) = training_requests(submission)
+    ((_, args, _),) = submission.tasks
+    x_train, y_train, x_test = training["x_train"], training["y_train"], training["x_test"]
+    assert args[0] == "build_cnn" and training["epochs"] == checks.EPOCHS
     assert x_train.shape == (4000 * (1 + checks.DIGIT_COPIES), 28, 28, 1)
     assert y_train.shape == (len(x_train), 10) and set(np.unique(y_train)) == {0.0, 1.0}
     assert x_test.shape == (1000, 28, 28, 1) and x_test.dtype == np.float32

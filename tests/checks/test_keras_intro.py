@@ -27,6 +27,7 @@ from tests.harness import (
     reference,
     released,
     score,
+    training_requests,
 )
 
 ASSIGNMENT = "keras_intro"
@@ -146,16 +147,15 @@ def test_reference_passes_the_learning_checks(reference_learning_runs, seed):
 def test_learning_tasks_get_no_held_out_targets(reference_learning_runs):
     """Each training task gets training data and held-out features only, perturbed."""
     _, submission = reference_learning_runs[LEARNING_SEEDS[0]]
-    training = [(args, kwargs) for name, args, kwargs in submission.tasks]
-    assert [name for name, _, _ in submission.tasks] == ["keras_models.fit_predict"] * 2
+    trainings = training_requests(submission)
+    assert len(trainings) == 2
+    builders = [args[0] for _, args, _ in submission.tasks]
     public = {
         "build_regression_model": checks._diabetes()[0],
         "build_classification_model": checks._wine()[0],
     }
-    for args, kwargs in training:
-        builder, x_train, y_train, x_test, _epochs = args
-        arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
-        assert len(arrays) == 3  # x_train, y_train, x_test: no held-out targets
+    for builder, training in zip(builders, trainings, strict=True):
+        x_train, y_train, x_test = training["x_train"], training["y_train"], training["x_test"]
         assert len(y_train) == len(x_train) and len(x_test) != len(x_train)
         held = checks._held_out(len(public[builder]))
         assert len(x_train) == int((~held).sum())

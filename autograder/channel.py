@@ -100,6 +100,11 @@ ARRAY_KINDS = "biufc"
 _NPY_MAGIC = b"\x93NUMPY"
 
 
+#: The function name under which the grader calls the child's canary, which adds 1 to
+#: its argument in place (see ``child.py``): what the child reports of it is checked.
+CANARY = "__autograder_canary__"
+
+
 class ChannelError(Exception):
     """The other side sent something that is not a valid message."""
 

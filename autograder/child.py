@@ -16,6 +16,8 @@ Requests (grader to child) and replies:
 * ``{"op": "call", "function": name, "args": [...], "kwargs": {...},
   "return_args": bool, "timeout": s}`` → ``{"ok": True, "result": ...}`` (plus
   ``args``/``kwargs`` as they were after the call) or ``{"ok": False, "error": kind, ...}``.
+  The function ``__autograder_canary__`` adds 1 to its argument in place, so the
+  grader can check that what the child reports of arguments after a call is true.
 * ``{"op": "task", "function": "<module>.<task>", ...}``: the same for a task of
   the grader's ``tasks`` package (copied beside this file), called with the
   student's namespace first.
@@ -62,6 +64,16 @@ WATCHED_NUMPY = (
     "min", "sum", "mean", "all", "any", "isfinite", "isnan", "ndarray", "float64",
 )  # fmt: skip
 WATCHED_CHANNEL = ("pack", "write_message", "read_message", "encode_value", "decode_value")
+
+
+def _canary(x):
+    """Add 1 to ``x`` in place: the grader checks that the report of ``x`` after the call says so.
+
+    A child that reports the arguments it was given rather than what became of
+    them (to hide a function that modifies its inputs) is caught by this one.
+    """
+    x += 1
+    return None
 
 
 class TimeLimit(BaseException):
@@ -297,8 +309,10 @@ class Child:
         self.send({"event": "run_done"})
 
     def call(self, request: dict) -> dict:
-        """Call a function of the student's notebook."""
+        """Call a function of the student's notebook (or the grader's canary, see :func:`_canary`)."""
         name = request.get("function")
+        if name == channel.CANARY:
+            return self._invoke(_canary, request, prefix=())
         func = self.namespace.get(name) if isinstance(name, str) else None
         if not callable(func):
             return {"ok": False, "error": "missing"}

@@ -65,6 +65,7 @@ FLAG_KINDS = {
     "sysctl": "a cell tried to change a setting of the grading machine (/proc/sys)",
     "limit": "the notebook reached one of the grader's resource limits",
     "patched": "a cell patched a module of the grader or numpy",
+    "forged_report": "the notebook's process misreported what became of a call's arguments",
 }
 
 

@@ -76,6 +76,9 @@ class SandboxedSubmission(Submission):
         self._jail = sandbox.Jail(self.limits)
         self.sandboxed = self._jail.mode != "none"
         self._log = None
+        #: Whether the child's report of arguments after the canary call was true
+        #: (``None``: not asked yet), see :meth:`_reports_are_true`.
+        self._reports_true: bool | None = None
         #: Where exported Keras models are judged: a sandbox that never runs the
         #: submission's code, started on the first model a check judges.
         self.judge_process: JudgeProcess | None = None
@@ -335,6 +338,34 @@ class SandboxedSubmission(Submission):
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})
         return reply
+
+    def _reports_are_true(self) -> bool:
+        """Ask once: does the child report a modified argument as modified?
+
+        The grader calls the child's canary (which adds 1 to its argument in place)
+        with an array it draws and compares the child's report with the array plus 1.
+        A false report is flagged, and the "does not modify its input" checks then
+        fail: what they rest on is the child's word.
+        """
+        if self._reports_true is None:
+            import numpy as np
+
+            x = np.random.default_rng(self.seed).normal(size=(3, 4))
+            try:
+                _, after, _ = self._call(channel.CANARY, (x.copy(),), {}, return_args=True)
+                true = len(after) == 1 and np.array_equal(np.asarray(after[0]), x + 1)
+            except (Unavailable, CallTimeout):
+                raise
+            except Exception:  # a malformed or failed reply: no report to believe
+                true = False
+            self._reports_true = bool(true)
+            if not true:
+                self.flag(
+                    "forged_report",
+                    "the notebook's process misreported the arguments of the grader's canary "
+                    "call (it adds 1 in place); its other reports of arguments are not believed",
+                )
+        return self._reports_true
 
     def _judge(self, action: str, payload: dict, timeout: float | None) -> dict:
         """Have the judge sandbox answer one request, within the checks' time budget."""

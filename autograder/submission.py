@@ -85,6 +85,18 @@ class BadReturn(SubmissionError):
         super().__init__(f"`{function}` returned a value the grader cannot read: {why}")
 
 
+class UntrustedReport(SubmissionError):
+    """The submission's process reported arguments after a call that it had not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The process running your notebook misreported what became of a call's "
+            "arguments (the grader checked one it knows), so the grader cannot tell whether "
+            "your function leaves its inputs unchanged. Do not patch the grader's code in "
+            "your notebook."
+        )
+
+
 class Unavailable(SubmissionError):
     """The submission as a whole could not be run (broken file, crash, time-out)."""
 
@@ -144,10 +156,23 @@ class Submission:
     def call_keep_args(self, function: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
         """Like :meth:`call`, and also return the arguments as they were after the call.
 
+        What the arguments became is reported by the submission's process, so it is
+        taken on its word; a process whose report of a call the grader can verify
+        (:meth:`_reports_are_true`) is false gets :class:`UntrustedReport` instead.
+
         Returns:
             ``(result, args_after, kwargs_after)``, for checking that inputs were not modified.
+
+        Raises:
+            UntrustedReport: the submission's process lied about arguments before.
         """
+        if not self._reports_are_true():
+            raise UntrustedReport()
         return self._call(function, args, kwargs, return_args=True)
+
+    def _reports_are_true(self) -> bool:
+        """Whether the process's reports of arguments after a call can be believed."""
+        return True
 
     def task(
         self,

@@ -241,3 +241,38 @@ def test_a_patch_of_numpy_or_the_kit_is_flagged(name):
         submission.run()
         submission.call("f", 1)
     assert any(flag["kind"] == "patched" for flag in submission.flags), submission.flags
+
+
+#: relu written to modify its input in place (an honest mistake: one point lost) ...
+MODIFIES_INPUT = "def relu(z):\n    z[z < 0] = 0\n    return z\n"
+#: ... and a cell that has the child report every argument as it was before the call.
+HIDES_MODIFICATION = (
+    "import copy, sys\n"
+    "channel = sys.modules['channel']\n"
+    "_stash = []\n"
+    "_resolve, _unresolve = channel.resolve_markers, channel.unresolve\n"
+    "def resolve_markers(value, namespace):\n"
+    "    _stash.append(copy.deepcopy(value))\n"
+    "    return _resolve(value, namespace)\n"
+    "def unresolve(value):\n"
+    "    return _unresolve(_stash[-2] if isinstance(value, list) else _stash[-1])\n"
+    "channel.resolve_markers, channel.unresolve = resolve_markers, unresolve\n"
+)
+
+
+def test_in_place_modification_hidden_by_a_patched_encoder_gains_nothing(tmp_path):
+    """The canary call catches the false report: the cheat loses the unchanged-input points."""
+    honest = grade_notebook(
+        _notebook(tmp_path, "solutions", [MODIFIES_INPUT], "fails_relu_does_not_modify_input"),
+        assignment=ASSIGNMENT,
+    )
+    cheat = grade_notebook(
+        _notebook(tmp_path, "solutions", [MODIFIES_INPUT, HIDES_MODIFICATION],
+                  "cheats_hides_in_place_modification"),
+        assignment=ASSIGNMENT,
+    )  # fmt: skip
+    failed = {test["name"] for test in honest["tests"] if test["score"] < test["max_score"]}
+    assert "test_relu_does_not_modify_input" in failed
+    assert cheat["score"] <= honest["score"] < honest["max_score"]
+    assert "forged_report" in {flag["kind"] for flag in cheat["extra_data"]["flags"]}
+    assert honest["extra_data"]["flags"] == []

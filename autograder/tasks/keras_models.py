@@ -39,7 +39,28 @@ def _inline_call(layer, keep, *args, **kwargs):
     return layer.call(*args, **kwargs)
 
 
-def inline_students_layers(model, keep=()):
+def _sequential_as_functional(model, keep, input_shape):
+    """A Sequential model as a functional one, its layers called (or inlined) in turn."""
+    import keras
+
+    shape = None
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):  # no Input and not built
+        pass
+    if shape is not None:
+        inputs = keras.Input(batch_shape=tuple(shape))
+    elif input_shape is not None:
+        inputs = keras.Input(shape=tuple(int(d) for d in input_shape))
+    else:
+        raise TypeError("the grader does not know the input shape of this Sequential model")
+    x = inputs
+    for layer in model.layers:
+        x = _inline_call(layer, keep, x)
+    return keras.Model(inputs, x, name=model.name)
+
+
+def inline_students_layers(model, keep=(), input_shape=None):
     """``model`` with each layer class of the student's (except ``keep``) replaced by its call.
 
     The layers keep their weights; tensors a student's ``call`` computes from
@@ -66,6 +87,9 @@ def inline_students_layers(model, keep=()):
                     "(add_weight), which the grader cannot rebuild outside your notebook; "
                     "build it from keras layers (Dense, Embedding, ...) and keras.ops"
                 )
+        if isinstance(model, keras.Sequential):
+            model = _sequential_as_functional(model, keep, input_shape)
+            continue
         model = keras.models.clone_model(
             model,
             clone_function=lambda layer: layer,
@@ -97,7 +121,7 @@ def _export_one(model, keep=(), input_shape=None) -> dict:
     """
     try:
         built = _as_functional(model, input_shape) if _is_students(model) else model
-        config = inline_students_layers(built, keep).to_json()
+        config = inline_students_layers(built, keep, input_shape).to_json()
     except Exception as error:  # a subclassed model without a configuration
         text = str(error).strip() or type(error).__name__
         return {

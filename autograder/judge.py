@@ -13,12 +13,9 @@ every fact a check needs comes from the rebuilt model: its layers and
 activations, its shapes and size, its loss, its untrained outputs, and its
 predictions before and after the grader trains it on the grader's data.
 
-The student's own layer classes cannot be rebuilt without their code. The one
-the curriculum names, the attention assignment's ``TransformerBlock``, is
-replaced by a stand-in (the block as the curriculum defines it, from
-standard Keras layers, with the student's configuration) when the grader asks
-for it in ``substitutes``; the attention checks verify the student's block
-against that definition separately. Any other class outside Keras is refused.
+The student's own layer classes arrive inlined (the child ran their ``call`` on
+symbolic inputs, so the graph holds the Keras layers and ops they use); a class
+outside Keras that is still in a configuration is refused.
 
 Started by :mod:`autograder.sandbox` as ``python judge.py`` with
 ``AUTOGRADER_FDS``; only this file and ``channel.py`` are in its sandbox.
@@ -30,7 +27,6 @@ kit's tests can judge in-process.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
@@ -46,69 +42,6 @@ class Refused(Exception):
     """The export cannot be rebuilt safely; ``str(error)`` speaks to the student."""
 
 
-# -- the student's layers, as the curriculum defines them ----------------------
-MISSING_BLOCK_CONFIG = (
-    "its TransformerBlock's get_config() lacks embed_dim, num_heads or ff_dim, so the "
-    "grader cannot rebuild the block; return super().get_config() updated with every "
-    "constructor argument"
-)
-
-
-def _contract_block_class():
-    import keras
-
-    class TransformerBlock(keras.layers.Layer):
-        """The curriculum's Transformer block, from standard layers, with the student's config.
-
-        ``x1 = LayerNorm(x + Dropout(MultiHeadAttention(x, x)))``,
-        ``y = LayerNorm(x1 + Dropout(Dense(embed_dim)(Dense(ff_dim, activation)(x1))))``.
-
-        What the grader read off the student's own block when it verified it (the
-        attention's ``key_dim`` and ``value_dim``, the feed-forward activations, the
-        norms' ``epsilons``) comes in ``judge_options``.
-        """
-
-        def __init__(self, embed_dim=None, num_heads=None, ff_dim=None, dropout_rate=0.1,
-                     **kwargs):  # fmt: skip
-            if embed_dim is None or num_heads is None or ff_dim is None:
-                raise TypeError(MISSING_BLOCK_CONFIG)
-            options = kwargs.pop("judge_options", None) or {}
-            known = ("name", "trainable", "dtype")
-            super().__init__(**{k: v for k, v in kwargs.items() if k in known})
-            embed_dim, num_heads, ff_dim = int(embed_dim), int(num_heads), int(ff_dim)
-            key_dim = int(options.get("key_dim") or max(embed_dim // max(num_heads, 1), 1))
-            value_dim = int(options.get("value_dim") or key_dim)
-            epsilons = list(options.get("epsilons") or [1e-3, 1e-3])
-            self.attention = keras.layers.MultiHeadAttention(
-                num_heads=num_heads, key_dim=key_dim, value_dim=value_dim
-            )
-            self.dropout1 = keras.layers.Dropout(float(dropout_rate))
-            self.norm1 = keras.layers.LayerNormalization(epsilon=float(epsilons[0]))
-            self.hidden = keras.layers.Dense(ff_dim, activation=options.get("activation", "relu"))
-            self.project = keras.layers.Dense(
-                embed_dim, activation=options.get("project_activation", "linear")
-            )
-            self.dropout2 = keras.layers.Dropout(float(dropout_rate))
-            self.norm2 = keras.layers.LayerNormalization(epsilon=float(epsilons[-1]))
-
-        def call(self, inputs, training=False):
-            attended = self.attention(inputs, inputs, training=training)  # (N, T, D)
-            x1 = self.norm1(inputs + self.dropout1(attended, training=training))  # (N, T, D)
-            transformed = self.project(self.hidden(x1))  # (N, T, D)
-            return self.norm2(x1 + self.dropout2(transformed, training=training))  # (N, T, D)
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-    return TransformerBlock
-
-
-#: Substitutable classes of the student's, by class name: what rebuilds them here.
-SUBSTITUTES = {"TransformerBlock": _contract_block_class}
-#: The name under which a substituted class is registered while a model loads.
-SUBSTITUTE_PREFIX = "judge>"
-
-
 # -- loading -----------------------------------------------------------------
 def _walk(value, visit) -> None:
     if isinstance(value, dict):
@@ -120,22 +53,7 @@ def _walk(value, visit) -> None:
             _walk(item, visit)
 
 
-def _substitute(config: dict, substitutes: dict) -> dict:
-    """``config`` with each substitutable class of the student's pointed at its stand-in."""
-    config = copy.deepcopy(config)
-
-    def visit(node: dict) -> None:
-        name = node.get("class_name")
-        if name in substitutes and name in SUBSTITUTES and isinstance(node.get("config"), dict):
-            node["module"] = None
-            node["registered_name"] = SUBSTITUTE_PREFIX + name
-            node["config"]["judge_options"] = dict(substitutes[name] or {})
-
-    _walk(config, visit)
-    return config
-
-
-def _load(export: dict, seed: int, substitutes: dict | None = None):
+def _load(export: dict, seed: int):
     """Rebuild one exported model, safely, initialised with ``seed``, compiled as exported."""
     import keras
 
@@ -145,14 +63,9 @@ def _load(export: dict, seed: int, substitutes: dict | None = None):
         config = json.loads(export["config"])
     except ValueError as error:
         raise Refused(f"its configuration is not JSON ({error})") from None
-    substitutes = substitutes or {}
-    config = _substitute(config, substitutes)
-    custom = {
-        SUBSTITUTE_PREFIX + name: SUBSTITUTES[name]() for name in substitutes if name in SUBSTITUTES
-    }
     keras.utils.set_random_seed(int(seed))
     try:
-        model = keras.saving.deserialize_keras_object(config, custom_objects=custom, safe_mode=True)
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:
         raise Refused(_refusal(error)) from None
     if not isinstance(model, keras.Model):
@@ -173,8 +86,6 @@ def _short(error: BaseException, limit: int = 300) -> str:
 
 def _refusal(error: BaseException) -> str:
     text = str(error)
-    if MISSING_BLOCK_CONFIG in text:
-        return MISSING_BLOCK_CONFIG
     if "lambda" in text.lower() or "safe_mode" in text:
         return (
             "it uses a Lambda layer (or another piece of Python code stored as bytecode), "
@@ -306,13 +217,13 @@ def _predict(model, x) -> np.ndarray:
 # -- actions ------------------------------------------------------------------------
 def act_describe(payload: dict) -> dict:
     """``{"export", "seed"}`` → :func:`describe` of the rebuilt model."""
-    model = _load(payload.get("export"), payload.get("seed", 0), payload.get("substitutes"))
+    model = _load(payload.get("export"), payload.get("seed", 0))
     return describe(model)
 
 
 def act_predict(payload: dict) -> np.ndarray:
     """``{"export", "x", "seed"}`` → the untrained rebuilt model's outputs for ``x``."""
-    model = _load(payload.get("export"), payload.get("seed", 0), payload.get("substitutes"))
+    model = _load(payload.get("export"), payload.get("seed", 0))
     return _predict(model, payload["x"])
 
 
@@ -326,7 +237,7 @@ def act_fit_predict(payload: dict) -> dict:
     """
     import keras
 
-    model = _load(payload.get("export"), payload.get("seed", 0), payload.get("substitutes"))
+    model = _load(payload.get("export"), payload.get("seed", 0))
     if not getattr(model, "compiled", False):
         raise Refused("it is not compiled (call model.compile(...) before returning it)")
     x_test = payload["x_test"]

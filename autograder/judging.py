@@ -2,8 +2,8 @@
 
 :meth:`autograder.submission.Submission.judge` runs the child's export task
 (:mod:`autograder.tasks.keras_models`), checks here what came back
-(:func:`check_exports`: plain JSON within bounds, every class from Keras or a
-substitute the check asked for, no stored Python code), and sends it to the
+(:func:`check_exports`: plain JSON within bounds, every class from Keras, no
+stored Python code), and sends it to the
 judge (:mod:`autograder.judge`): in process for the kit's own tests of mutants
 (:func:`judge_in_process`), or in a sandbox of its own that never ran any of the
 submission's code (:class:`JudgeProcess`).
@@ -42,8 +42,8 @@ def _keras_module(module) -> bool:
     return isinstance(module, str) and (module == "keras" or module.startswith("keras."))
 
 
-def _check_tree(config: Any, allowed: tuple[str, ...]) -> None:
-    """Refuse a parsed configuration with stored code, or a class outside Keras and ``allowed``."""
+def _check_tree(config: Any) -> None:
+    """Refuse a parsed configuration with stored code, or a class outside Keras."""
     count = [0]
 
     def visit(node) -> None:
@@ -66,7 +66,7 @@ def _check_tree(config: Any, allowed: tuple[str, ...]) -> None:
                     "the grader does not load; use keras layers and keras.ops instead"
                 )
             keras_class = _keras_module(module) or name == "function"
-            if name not in DATA_KINDS and name not in allowed and not keras_class:
+            if name not in DATA_KINDS and not keras_class:
                 raise ModelRefused(
                     f"it uses `{name[:60]}`, a class that is not part of Keras, which the "
                     "grader cannot rebuild outside your notebook; build the model from "
@@ -78,12 +78,11 @@ def _check_tree(config: Any, allowed: tuple[str, ...]) -> None:
     visit(config)
 
 
-def check_config(text: Any, allowed: tuple[str, ...] = ()) -> dict:
+def check_config(text: Any) -> dict:
     """The parsed configuration of one exported model, or :class:`ModelRefused`.
 
     Args:
         text: the JSON text the child sent.
-        allowed: class names of the student's own that the judge may substitute.
 
     Example:
         >>> check_config('{"module": "keras", "class_name": "Sequential", "config": {}}')["class_name"]
@@ -100,13 +99,13 @@ def check_config(text: Any, allowed: tuple[str, ...] = ()) -> dict:
         config = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise ModelRefused(f"its configuration is not JSON ({str(error)[:100]})") from None
-    _check_tree(config, allowed)
+    _check_tree(config)
     if not isinstance(config, dict) or not _keras_module(config.get("module")):
         raise ModelRefused("its configuration does not describe a Keras model")
     return config
 
 
-def check_exports(reply: Any, allowed: tuple[str, ...] = ()) -> list[dict]:
+def check_exports(reply: Any) -> list[dict]:
     """The exports of a reply of the child's ``keras_models.export`` task, checked.
 
     Returns:
@@ -131,13 +130,13 @@ def check_exports(reply: Any, allowed: tuple[str, ...] = ()) -> list[dict]:
                 + "; build it with keras.Sequential or the functional API "
                 "(keras.Model(inputs, outputs)), not by subclassing keras.Model"
             )
-        check_config(export["config"], allowed)
+        check_config(export["config"])
         compile_text = export.get("compile")
         if compile_text is not None:
             if not isinstance(compile_text, str) or len(compile_text) > MAX_CONFIG_CHARS:
                 raise ModelRefused("the grader could not read its compile settings")
             try:
-                _check_tree(json.loads(compile_text), ())
+                _check_tree(json.loads(compile_text))
             except (ValueError, RecursionError):
                 raise ModelRefused("the grader could not read its compile settings") from None
         elif error:

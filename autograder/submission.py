@@ -226,7 +226,6 @@ class Submission:
         timeout: float | None = None,
         student: str | None = None,
         doing: str | None = None,
-        substitutes: dict | None = None,
         input_shapes: list | None = None,
         **data: Any,
     ) -> Any:
@@ -243,10 +242,6 @@ class Submission:
                 ``"autoencoder"`` (``x=, codes=``): see :mod:`autograder.judge`.
             builder: the student's builder; ``args``, ``kwargs`` its arguments.
             pick: for a builder that returns several models, the one to judge.
-            substitutes: classes of the student's that the child leaves in the export
-                and the judge rebuilds from the curriculum's definition, with options
-                (``{"TransformerBlock": {...}}``); every other class of the student's
-                is inlined into Keras layers and ops by the child.
             input_shapes: per model, its input shape without the batch axis, for a
                 model of the student's own class (a ``keras.Model`` subclass, which
                 the child rebuilds as a functional model); by default the shape of
@@ -267,17 +262,13 @@ class Submission:
             input_shapes = judging.input_shapes(action, data)
         exported = self.task(
             EXPORT_TASK, builder, args=list(args), kwargs=kwargs, pick=pick,
-            seed=int(seed), every=action == "autoencoder", keep=sorted(substitutes or ()),
-            input_shapes=input_shapes, timeout=timeout, student=student, doing=doing,
+            seed=int(seed), every=action == "autoencoder", input_shapes=input_shapes, timeout=timeout, student=student, doing=doing,
         )  # fmt: skip
-        allowed = tuple(substitutes or ())
         try:
-            exports = judging.check_exports(exported, allowed)
+            exports = judging.check_exports(exported)
         except judging.ModelRefused as error:
             raise self._judged_error(str(error), student or builder, doing) from None
         payload: dict[str, Any] = {"seed": int(seed), **data}
-        if substitutes:
-            payload["substitutes"] = substitutes
         if action == "autoencoder":
             returned = exported.get("returned") if isinstance(exported, dict) else None
             if len(exports) != 3:

@@ -25,10 +25,9 @@ grader computes itself: with weights the grader draws and sets, the block must g
 the definition's output, computed here in numpy from those weights (a forged answer
 would have to be that very computation). The classifier is exported as data and
 judged in the judge sandbox (:mod:`autograder.judge`), which never ran the
-submission's code: to run and train it, the child inlines the student's layer
-classes into the Keras layers and ops their ``call`` uses; for its structure, the
-TransformerBlock stays one layer, which the judge rebuilds from the definition with
-the student's configuration. The residual check zeroes every weight of the block except its
+submission's code: the child inlines the student's layer classes (the
+TransformerBlock, a token-and-position embedding) into the Keras layers and ops
+their ``call`` uses, so the judge trains the student's own block. The residual check zeroes every weight of the block except its
 layer norms': attention and feed-forward sublayers then output 0, so a block with
 both residual connections returns LayerNorm(LayerNorm(x)), each position's input
 standardised, while a block without them returns the same constant for every
@@ -111,10 +110,8 @@ ORDER_ACCURACY = 0.80
 #: GlobalMaxPooling1D variant by 0.05 to 0.47); a model blind to order (no position
 #: embedding, average pooling) by float32 rounding, 6e-8 to 2e-7.
 ORDER_MIN_CHANGE = 1e-4
-#: For the classifier's structure, the judge rebuilds its TransformerBlock from the
-#: definition (so that the block shows as one layer); to run and train it, the child
-#: inlines the student's own block into the Keras layers and ops its call uses.
-STAND_IN = {"TransformerBlock": {}}
+#: Layers a Transformer block is made of: the judge sees the student's block inlined.
+BLOCK_LAYERS = ("MultiHeadAttention", "LayerNormalization")
 
 # ---------------------------------------------------------------------------
 # Reference implementation (stays in the grader).
@@ -1039,7 +1036,7 @@ def _model_info(submission, rng, args) -> dict:
     info = submission.judge(
         "describe", "build_transformer_classifier", args=list(args),
         seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="build_transformer_classifier", substitutes=STAND_IN,
+        student="build_transformer_classifier",
         input_shapes=[[args[0]]],
     )  # fmt: skip
     if not isinstance(info, dict):
@@ -1122,15 +1119,16 @@ def test_build_transformer_classifier_compiled_with_categorical_crossentropy(sub
 
 @points(1)
 def test_build_transformer_classifier_uses_transformer_block(submission, rng):
-    """The classifier contains a TransformerBlock layer."""
+    """The classifier contains a Transformer block: multi-head attention and layer norms."""
     args = _classifier_args(rng)
     info = _model_info(submission, rng, args)
-    layers = info.get("layers")
-    if not isinstance(layers, list) or "TransformerBlock" not in layers:
+    layers = info.get("all_layers")
+    missing = [name for name in BLOCK_LAYERS if name not in (layers or [])]
+    if not isinstance(layers, list) or missing:
         fail(
-            f"`{_classifier_text(args)}` has no TransformerBlock among its layers "
-            f"({', '.join(map(str, layers or []))}); expected the embeddings to go through "
-            "your TransformerBlock before the pooling."
+            f"`{_classifier_text(args)}` has no Transformer block: the grader found no "
+            f"{' and no '.join(missing)} among its layers ({', '.join(map(str, layers or []))}). "
+            "Pass the embeddings through your TransformerBlock before the pooling."
         )
 
 

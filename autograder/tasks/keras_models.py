@@ -25,21 +25,21 @@ def _is_students(layer) -> bool:
     return not type(layer).__module__.startswith("keras")
 
 
-def _inline_call(layer, keep, *args, **kwargs):
+def _inline_call(layer, *args, **kwargs):
     """Call ``layer`` as a Keras layer, or, for a class of the student's, run its ``call``.
 
     Run on symbolic inputs, a student's ``call`` adds the Keras layers and ops it
     uses to the graph being rebuilt, so that the exported model is made of Keras's
-    own classes only (and of the classes named in ``keep``).
+    own classes only.
     """
-    if not _is_students(layer) or type(layer).__name__ in keep:
+    if not _is_students(layer):
         return layer(*args, **kwargs)
     if "training" in inspect.signature(layer.call).parameters:
         kwargs.setdefault("training", None)  # dropout follows fit() and predict()
     return layer.call(*args, **kwargs)
 
 
-def _sequential_as_functional(model, keep, input_shape):
+def _sequential_as_functional(model, input_shape):
     """A Sequential model as a functional one, its layers called (or inlined) in turn."""
     import keras
 
@@ -56,12 +56,12 @@ def _sequential_as_functional(model, keep, input_shape):
         raise TypeError("the grader does not know the input shape of this Sequential model")
     x = inputs
     for layer in model.layers:
-        x = _inline_call(layer, keep, x)
+        x = _inline_call(layer, x)
     return keras.Model(inputs, x, name=model.name)
 
 
-def inline_students_layers(model, keep=(), input_shape=None):
-    """``model`` with each layer class of the student's (except ``keep``) replaced by its call.
+def inline_students_layers(model, input_shape=None):
+    """``model`` with each layer class of the student's replaced by what its call computes.
 
     The layers keep their weights; tensors a student's ``call`` computes from
     concrete values (not from its inputs) become constants of the graph.
@@ -76,7 +76,7 @@ def inline_students_layers(model, keep=(), input_shape=None):
         students = [
             layer
             for layer in model._flatten_layers(include_self=False, recursive=True)
-            if _is_students(layer) and type(layer).__name__ not in keep
+            if _is_students(layer)
         ]
         if not students:
             return model
@@ -88,12 +88,12 @@ def inline_students_layers(model, keep=(), input_shape=None):
                     "build it from keras layers (Dense, Embedding, ...) and keras.ops"
                 )
         if isinstance(model, keras.Sequential):
-            model = _sequential_as_functional(model, keep, input_shape)
+            model = _sequential_as_functional(model, input_shape)
             continue
         model = keras.models.clone_model(
             model,
             clone_function=lambda layer: layer,
-            call_function=lambda layer, *args, **kwargs: _inline_call(layer, keep, *args, **kwargs),
+            call_function=_inline_call,
         )
     return model
 
@@ -110,10 +110,10 @@ def _as_functional(model, input_shape):
     if input_shape is None:
         raise TypeError(f"the grader does not know the input shape of {type(model).__name__}")
     inputs = keras.Input(shape=tuple(int(d) for d in input_shape))
-    return keras.Model(inputs, _inline_call(model, (), inputs))
+    return keras.Model(inputs, _inline_call(model, inputs))
 
 
-def _export_one(model, keep=(), input_shape=None) -> dict:
+def _export_one(model, input_shape=None) -> dict:
     """One model as ``{"config": JSON text, "compile": JSON text or None, "error": str}``.
 
     A model of the student's own class (a subclass of ``keras.Model``) is rebuilt as
@@ -121,7 +121,7 @@ def _export_one(model, keep=(), input_shape=None) -> dict:
     """
     try:
         built = _as_functional(model, input_shape) if _is_students(model) else model
-        config = inline_students_layers(built, keep, input_shape).to_json()
+        config = inline_students_layers(built, input_shape).to_json()
     except Exception as error:  # a subclassed model without a configuration
         text = str(error).strip() or type(error).__name__
         return {
@@ -150,7 +150,6 @@ def export(
     pick=None,
     seed: int = 0,
     every=False,
-    keep=(),
     input_shapes=None,
 ) -> dict:
     """Build with the grader's seed and arguments; export the model(s) as data.
@@ -161,9 +160,6 @@ def export(
         pick: for a builder that returns several models, the index of the one wanted.
         seed: seed of ``keras.utils.set_random_seed`` before the build.
         every: export every model of a returned tuple (the autoencoder's three).
-        keep: layer classes of the student's to leave as they are (the judge rebuilds
-            them from the curriculum's definition); every other one is inlined
-            (see :func:`inline_students_layers`).
         input_shapes: per exported model, its input shape without the batch axis,
             for a model of the student's own class (which has no configuration).
 
@@ -196,8 +192,7 @@ def export(
     for model in wanted:
         if not isinstance(model, keras.Model):
             raise TypeError(f"{builder} should return a keras Model; got {type(model).__name__}")
-    keep = tuple(str(name) for name in keep or ())
     shapes = list(input_shapes or [])[: len(wanted)]
     shapes += [None] * (len(wanted) - len(shapes))
-    exports = [_export_one(m, keep, shape) for m, shape in zip(wanted[:8], shapes, strict=False)]
+    exports = [_export_one(m, shape) for m, shape in zip(wanted[:8], shapes, strict=False)]
     return {"returned": returned, "exports": exports}

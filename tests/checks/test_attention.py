@@ -456,7 +456,7 @@ def test_mutant_fails_a_check_of_its_function(mutant_results, mutant_id, functio
         ("classifier_sparse_loss",
          "test_build_transformer_classifier_compiled_with_categorical_crossentropy", "one-hot"),
         ("classifier_without_transformer_block",
-         "test_build_transformer_classifier_uses_transformer_block", "no TransformerBlock"),
+         "test_build_transformer_classifier_uses_transformer_block", "no Transformer block"),
     ],
 )  # fmt: skip
 def test_mutant_is_caught_by_the_check_meant_for_it(mutant_results, mutant_id, check, words):

@@ -34,25 +34,12 @@ import sys
 
 import numpy as np
 
-#: Actions of the judge, see :func:`handle`.
-ACTIONS = ("describe", "predict", "fit_predict", "autoencoder")
-
 
 class Refused(Exception):
     """The export cannot be rebuilt safely; ``str(error)`` speaks to the student."""
 
 
 # -- loading -----------------------------------------------------------------
-def _walk(value, visit) -> None:
-    if isinstance(value, dict):
-        visit(value)
-        for item in value.values():
-            _walk(item, visit)
-    elif isinstance(value, list):
-        for item in value:
-            _walk(item, visit)
-
-
 def _load(export: dict, seed: int):
     """Rebuild one exported model, safely, initialised with ``seed``, compiled as exported."""
     import keras
@@ -277,7 +264,7 @@ def act_autoencoder(payload: dict) -> dict:
         raise Refused("three models are needed")
     seed = int(payload.get("seed", 0))
     models = {
-        name: _load(e, seed, None) for name, e in zip(AUTOENCODER_NAMES, exports, strict=True)
+        name: _load(e, seed) for name, e in zip(AUTOENCODER_NAMES, exports, strict=True)
     }
     by_name = {layer.name: layer for layer in _all_layers(models["autoencoder"])}
     shared = {}

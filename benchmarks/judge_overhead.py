@@ -10,7 +10,10 @@
    the held-out digits the grader sends (perturbed per run), beside the same
    lookup over the real file (the grader's view).
 
-Usage: python benchmarks/judge_overhead.py [--before PATH] [--runs N] [assignment ...]
+Also printed: each metric a training check measured, over this checkout's runs.
+
+Usage: python benchmarks/judge_overhead.py [--before PATH] [--runs N] [--before-runs N]
+[assignment ...]
 (make a before checkout with ``git worktree add /tmp/before <commit>``).
 """
 
@@ -35,7 +38,7 @@ GRADE = (
     "import json, sys; from autograder.grade import grade_notebook; "
     "d = grade_notebook(sys.argv[1], assignment=sys.argv[2]); "
     "print(json.dumps({'score': d['score'], 'max': d['max_score'], 'total': d['execution_time'], "
-    "'cells': d['extra_data']['notebook_seconds']}))"
+    "'cells': d['extra_data']['notebook_seconds'], 'metrics': d['extra_data'].get('metrics', {})}))"
 )
 
 
@@ -73,15 +76,17 @@ def sandbox_digits() -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="an earlier checkout to compare with")
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="gradings by this checkout")
+    parser.add_argument("--before-runs", type=int, default=1, help="gradings by --before")
     parser.add_argument("assignments", nargs="*")
     args = parser.parse_args()
     for assignment in args.assignments or KERAS_ASSIGNMENTS:
         runs: dict[str, list[dict]] = {"after": [], "before": []}
-        for _ in range(args.runs):
-            if args.before:
+        for index in range(max(args.runs, args.before_runs if args.before else 0)):
+            if args.before and index < args.before_runs:
                 runs["before"].append(grade(args.before, assignment))
-            runs["after"].append(grade(ROOT, assignment))
+            if index < args.runs:
+                runs["after"].append(grade(ROOT, assignment))
         print(f"{assignment}:")
         for name, found in runs.items():
             if not found:
@@ -91,6 +96,12 @@ def main() -> None:
             scores = sorted({f"{r['score']:g}/{r['max']:g}" for r in found})
             print(f"  {name:>6}: grading {total:6.1f} s, checks add {checks:5.1f} s, "
                   f"score {', '.join(scores)}")  # fmt: skip
+        for name in sorted({m for r in runs["after"] for m in r["metrics"]}):
+            found = [r["metrics"][name] for r in runs["after"] if name in r["metrics"]]
+            values = [m["value"] for m in found]
+            direction = ">=" if found[0]["higher_is_better"] else "<="
+            print(f"  {name}: {np.mean(values):.3g} (min {min(values):.3g}, max {max(values):.3g}) "
+                  f"over {len(values)} runs, threshold {direction} {found[0]['threshold']:g}")  # fmt: skip
         if runs["before"]:
             after = np.mean([r["total"] for r in runs["after"]])
             before = np.mean([r["total"] for r in runs["before"]])

@@ -306,3 +306,96 @@ def count(n):
 def test_a_judge_process_has_a_sandbox_of_its_own():
     with judging.JudgeProcess(sandbox.Limits()) as process:
         assert process.jail is None  # started on the first request only
+
+
+# -- lookups over each shipped data set ------------------------------------------------
+#: A layer that looks each input up in a table of the installed data set (as the
+#: notebook's own standardisation makes it) and answers with the row's target. In the
+#: sandbox the held-out rows read as zeros; here, in the kit's process, the table even
+#: holds them: learning must be learned refuses the lookup either way.
+_TABLE_LOOKUP = """
+import keras
+import numpy as np
+from sklearn.datasets import {loader}
+
+FEATURES, TARGET = {loader}(return_X_y=True{scaled})
+NOTEBOOK = np.arange(len(FEATURES)) % 5 != 4
+MEAN, STD = FEATURES[NOTEBOOK].mean(0), FEATURES[NOTEBOOK].std(0)
+TABLE = ((FEATURES - MEAN) / STD).astype("float32")
+ANSWERS = {answers}
+
+class Lookup(keras.layers.Layer):
+    def call(self, x):
+        table = keras.ops.convert_to_tensor(TABLE)
+        distance = keras.ops.sum(x**2, 1, keepdims=True) - 2 * x @ keras.ops.transpose(table)
+        nearest = keras.ops.argmin(distance + keras.ops.sum(table**2, 1), 1)
+        return keras.ops.take(keras.ops.convert_to_tensor(ANSWERS), nearest, axis=0)
+
+def {builder}(*args):
+    inputs = keras.Input((args[0],))
+    learned = keras.layers.Dense({width})(inputs)
+    outputs = {output}
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="{loss}")
+    return model
+"""
+CHEATS_LOOKUP_WINE = _TABLE_LOOKUP.format(
+    loader="load_wine", scaled="", builder="build_classification_model", width="args[1]",
+    answers="np.eye(3, dtype='float32')[TARGET]", loss="categorical_crossentropy",
+    output="keras.layers.Softmax()(50.0 * Lookup()(inputs) + 0.0 * learned)",
+)  # fmt: skip
+CHEATS_LOOKUP_DIABETES = _TABLE_LOOKUP.format(
+    loader="load_diabetes", scaled=", scaled=False", builder="build_regression_model",
+    width="1", loss="mse", output="Lookup()(inputs) + 0.0 * learned",
+    answers="((TARGET - TARGET[NOTEBOOK].mean()) / TARGET[NOTEBOOK].std())[:, None].astype('float32')",
+)  # fmt: skip
+#: The sunspot series as a table of windows: the next value of the nearest window.
+CHEATS_LOOKUP_SUNSPOTS = """
+import keras
+import numpy as np
+import statsmodels.api as sm
+
+SERIES = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+LOW, HIGH = SERIES[:-50].min(), SERIES[:-50].max()
+SCALED = ((SERIES - LOW) / (HIGH - LOW)).astype("float32")
+
+def build_lstm_model(window, units=32):
+    table = np.stack([SCALED[i : i + window] for i in range(len(SCALED) - window)])
+    answers = SCALED[window:, None]
+
+    class Lookup(keras.layers.Layer):
+        def call(self, x):
+            flat = keras.ops.reshape(x, (-1, window))
+            t = keras.ops.convert_to_tensor(table)
+            d = keras.ops.sum(flat**2, 1, keepdims=True) - 2 * flat @ keras.ops.transpose(t)
+            nearest = keras.ops.argmin(d + keras.ops.sum(t**2, 1), 1)
+            return keras.ops.take(keras.ops.convert_to_tensor(answers), nearest, axis=0)
+
+    inputs = keras.Input((window, 1))
+    learned = keras.layers.Dense(1)(keras.layers.LSTM(4)(inputs))
+    model = keras.Model(inputs, Lookup()(inputs) + 0.0 * learned)
+    model.compile(optimizer="adam", loss="mse")
+    return model
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("assignment", "builder", "source"),
+    [
+        ("keras_intro", "build_classification_model", CHEATS_LOOKUP_WINE),
+        ("keras_intro", "build_regression_model", CHEATS_LOOKUP_DIABETES),
+        ("lstm", "build_lstm_model", CHEATS_LOOKUP_SUNSPOTS),
+    ],
+    ids=["wine", "diabetes", "sunspots"],
+)
+def test_a_lookup_of_a_shipped_data_set_gets_no_learning_points(assignment, builder, source):
+    functions = list(graded_functions(assignment))
+    results = run_checks(
+        assignment,
+        LocalSubmission(_namespace(source), seed=4),
+        only=lambda name: function_of(name, functions) == builder and "beats" in name,
+    )
+    (learning,) = results
+    assert not learning.passed and learning.score == 0
+    assert "before the grader trained it" in learning.output, learning.output

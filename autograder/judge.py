@@ -263,9 +263,7 @@ def act_autoencoder(payload: dict) -> dict:
     if not isinstance(exports, list) or len(exports) != 3:
         raise Refused("three models are needed")
     seed = int(payload.get("seed", 0))
-    models = {
-        name: _load(e, seed) for name, e in zip(AUTOENCODER_NAMES, exports, strict=True)
-    }
+    models = {name: _load(e, seed) for name, e in zip(AUTOENCODER_NAMES, exports, strict=True)}
     by_name = {layer.name: layer for layer in _all_layers(models["autoencoder"])}
     shared = {}
     for name in ("encoder", "decoder"):

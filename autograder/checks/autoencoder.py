@@ -44,6 +44,7 @@ import numpy as np
 
 from autograder.checks import _digits
 from autograder.checks.common import (
+    carried,
     describe,
     expect_finite,
     expect_finite_array,
@@ -449,12 +450,13 @@ def test_build_autoencoder_parameter_budget(submission, rng):
 
 
 def _trained_outputs(
-    submission, rng, call: str, x_train, y_train, x_test, latent_dim: int, passes
+    submission, rng, call: str, x_train, y_train, x_test, latent_dim: int, ratio_of, threshold
 ) -> np.ndarray:
     """A fresh autoencoder trained by the grader on (x_train, y_train); its outputs for x_test.
 
-    ``passes(outputs)`` says whether outputs meet the check's bar: outputs of the
-    untrained model that already do carry their answers (see ``expect_learned``).
+    ``ratio_of(outputs)`` is the check's error ratio, to stay at most ``threshold``:
+    an untrained model that meets it, and that training does not help, carries its
+    answers (see ``expect_learned``).
     """
     # float32, the dtype Keras trains in: half the bytes through the channel.
     x_train, y_train, x_test = (np.asarray(a, dtype=np.float32) for a in (x_train, y_train, x_test))
@@ -478,7 +480,8 @@ def _trained_outputs(
     untrained = np.asarray(before, dtype=float)
     expect_learned(
         call.capitalize(), before, outputs,
-        met_before=untrained.shape == outputs.shape and bool(passes(untrained)),
+        met_before=untrained.shape == outputs.shape
+        and carried(ratio_of(untrained), ratio_of(outputs), threshold, higher_is_better=False),
     )  # fmt: skip
     return outputs
 
@@ -500,7 +503,7 @@ def test_build_autoencoder_reconstructs_held_out_digits_like_pca(submission, rng
 
     outputs = _trained_outputs(
         submission, rng, call, x_train, x_train, x_test, latent_dim,
-        lambda out: ratio_of(out) <= MAX_RATIO_TO_PCA,
+        ratio_of, MAX_RATIO_TO_PCA,
     )  # fmt: skip
     ratio = ratio_of(outputs)
     report_metric(
@@ -536,7 +539,7 @@ def test_build_autoencoder_denoises_held_out_digits(submission, rng):
 
     outputs = _trained_outputs(
         submission, rng, call, noisy_train, clean_train, noisy_test, DENOISE_LATENT,
-        lambda out: ratio_of(out) <= MAX_DENOISE_RATIO,
+        ratio_of, MAX_DENOISE_RATIO,
     )  # fmt: skip
     ratio = ratio_of(outputs)
     report_metric(

@@ -363,23 +363,52 @@ def trained_predictions(
     return result.get("before"), result.get("after")
 
 
+#: How much training must cut a model's error (relative) for an untrained model that
+#: already meets a learning check's bar still to count as learning. A random
+#: initialisation can meet a loose bar by chance (a regression's 0.8 of the mean's
+#: error, seen once in the kit's tests), and training then cuts its error by far more
+#: than 5%; a model that carries its answers gains nothing from training.
+LEARNED_MARGIN = 0.05
+
+
+def carried(before: float, after: float, threshold: float, *, higher_is_better: bool) -> bool:
+    """Whether a model carried its answers: it met ``threshold`` untrained, and training did not help.
+
+    ``before`` and ``after`` are the check's measure (an accuracy, an error ratio) of
+    the untrained and the trained model. An error is the ratio itself, or 1 minus
+    the accuracy; training helps when it cuts that error by :data:`LEARNED_MARGIN`.
+
+    Example:
+        >>> carried(0.97, 0.97, 0.9, higher_is_better=True)
+        True
+        >>> carried(0.78, 0.45, 0.8, higher_is_better=False)
+        False
+    """
+    met = before >= threshold if higher_is_better else before <= threshold
+    error_before = 1.0 - before if higher_is_better else before
+    error_after = 1.0 - after if higher_is_better else after
+    return bool(met and not error_after <= (1.0 - LEARNED_MARGIN) * error_before)
+
+
 def expect_learned(call: str, before: Any, after: Any, *, met_before: bool) -> None:
     """Learning must be learned: fail unless training, not the model's build, met the bar.
 
     A model whose predictions before the grader's training already meet the
-    threshold carries its answers (a freshly initialised model cannot), and one
-    whose predictions do not change with training learns nothing; neither gets
-    the points of a learning check.
+    threshold, and whom training does not improve, carries its answers (see
+    :func:`carried`), and one whose predictions do not change with training
+    learns nothing; neither gets the points of a learning check.
 
     Args:
         call: what was trained, as the messages say it.
         before, after: its predictions before and after the grader trained it.
-        met_before: whether ``before`` already meets the check's threshold.
+        met_before: whether the untrained model met the bar and training did not help
+            (:func:`carried`).
     """
     if met_before:
         fail(
             f"{call}: before the grader trained it, the freshly initialised model already "
-            "met the bar. A model must learn its answers from the grader's training data; "
+            "met the bar, and training did not improve it. A model must learn its answers "
+            "from the grader's training data; "
             "build it from trainable layers with the usual random initialisation."
         )
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks.common import (
+    carried,
     describe,
     expect_finite,
     expect_finite_array,
@@ -779,7 +780,10 @@ def test_build_regression_model_beats_the_mean(submission, rng):
     )  # fmt: skip
     untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)[:, 0]
     untrained_ratio = float(np.mean((untrained - y_test) ** 2) / np.mean(y_test**2))
-    expect_learned(call, before, predictions, met_before=untrained_ratio <= MAX_RATIO_TO_MEAN)
+    expect_learned(
+        call, before, predictions,
+        met_before=carried(untrained_ratio, ratio, MAX_RATIO_TO_MEAN, higher_is_better=False),
+    )  # fmt: skip
     if not ratio <= MAX_RATIO_TO_MEAN:
         fail(
             f"{call} predicted the held-out patients with a mean squared error {ratio:.2f} "
@@ -948,7 +952,10 @@ def test_build_classification_model_beats_the_majority_class(submission, rng):
     untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)
     expect_learned(
         call, before, predictions,
-        met_before=float(np.mean(untrained.argmax(axis=1) == y_test)) >= MIN_ACCURACY,
+        met_before=carried(
+            float(np.mean(untrained.argmax(axis=1) == y_test)), accuracy, MIN_ACCURACY,
+            higher_is_better=True,
+        ),
     )  # fmt: skip
     if not accuracy >= MIN_ACCURACY:
         fail(

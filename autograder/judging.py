@@ -12,7 +12,6 @@ submission's code (:class:`JudgeProcess`).
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
@@ -205,13 +204,9 @@ class JudgeProcess:
         if self.jail is not None and self._process is not None:
             self.jail.stop()
         self._process = None
-        for fd in (self._to, self._from):
-            if fd >= 0:
-                os.close(fd)
+        sandbox.release_channel((self._to, self._from), self._log)
         self._to = self._from = -1
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._log = None
 
     def close(self) -> None:
         """Stop the judge and remove its sandbox."""

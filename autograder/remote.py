@@ -8,7 +8,6 @@ graded; a call that crashes or hangs costs only that check.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -130,13 +129,9 @@ class SandboxedSubmission(Submission):
         if self._process is not None:
             self._jail.stop()
             self._process = None
-        for fd in (self._to_child, self._from_child):
-            if fd >= 0:
-                os.close(fd)
+        sandbox.release_channel((self._to_child, self._from_child), self._log)
         self._to_child = self._from_child = -1
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._log = None
 
     def _notebook_deadline(self) -> float:
         return min(
@@ -295,13 +290,7 @@ class SandboxedSubmission(Submission):
                 self.run()
         if self.unavailable is not None:
             raise Unavailable(self.unavailable)
-        if self._checks_started is None:
-            self._checks_started = time.monotonic()
-        remaining = self._check_budget_left()
-        if remaining <= 0:
-            self._out_of_check_time()
-        wanted = timeout or self.limits.call_timeout
-        timeout = min(wanted, remaining)
+        wanted, timeout = self._time_for(timeout)
         request = {
             "op": op,
             "function": function,
@@ -371,18 +360,26 @@ class SandboxedSubmission(Submission):
         """Have the judge sandbox answer one request, within the checks' time budget."""
         if self.judge_process is None:
             self.judge_process = JudgeProcess(self.limits)
+        wanted, allowed = self._time_for(timeout)
+        try:
+            return self.judge_process.request(action, payload, allowed)
+        except TimeoutError:
+            if allowed < wanted:
+                self._out_of_check_time()
+            raise CallTimeout("the grader's judge of your model", allowed) from None
+
+    def _time_for(self, timeout: float | None) -> tuple[float, float]:
+        """``(wanted, allowed)`` seconds for one request: the checks' budget may cut it.
+
+        The first request starts the checks' clock; a spent budget ends the checks.
+        """
         if self._checks_started is None:
             self._checks_started = time.monotonic()
         remaining = self._check_budget_left()
         if remaining <= 0:
             self._out_of_check_time()
         wanted = timeout or self.limits.call_timeout
-        try:
-            return self.judge_process.request(action, payload, min(wanted, remaining))
-        except TimeoutError:
-            if remaining < wanted:
-                self._out_of_check_time()
-            raise CallTimeout("the grader's judge of your model", min(wanted, remaining)) from None
+        return wanted, min(wanted, remaining)
 
     def _out_of_check_time(self) -> None:
         """The checks' time budget is spent: every later call fails with this message."""

@@ -346,6 +346,15 @@ def child_rlimits(limits: Limits) -> dict[str, int]:
 PROGRAMS = {"child": ("child.py", "channel.py", "tasks"), "judge": ("judge.py", "channel.py")}
 
 
+def release_channel(fds: tuple[int, ...], log_file) -> None:
+    """Close a stopped child's channel (fds below 0 are already closed) and its log file."""
+    for fd in fds:
+        if fd >= 0:
+            os.close(fd)
+    if log_file is not None:
+        log_file.close()
+
+
 def prepare_child_dir(parent: Path, program: str = "child") -> Path:
     """Copy what ``program`` runs (nothing secret) into ``parent/child``.
 

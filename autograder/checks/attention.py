@@ -47,6 +47,7 @@ import numpy as np
 
 from autograder.checks.common import (
     RTOL_ANALYTIC,
+    accuracy,
     carried,
     describe,
     expect_array,
@@ -1190,26 +1191,22 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
     predictions = expect_finite(
         call, expect_shape(call, predictions, (ORDER_N_TEST, 2), hint="(n_sequences, 2)")
     )
-    accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
+    score = accuracy(predictions, y_test)
     report_metric(
-        submission, "attention_order_task_accuracy", accuracy,
+        submission, "attention_order_task_accuracy", score,
         threshold=ORDER_ACCURACY, higher_is_better=True,
     )  # fmt: skip
-    untrained = np.asarray(before, dtype=float).reshape(ORDER_N_TEST, -1)
     expect_learned(
         call, before, predictions,
-        met_before=carried(
-            float(np.mean(untrained.argmax(axis=1) == y_test)), accuracy, ORDER_ACCURACY,
-            higher_is_better=True,
-        ),
+        met_before=carried(accuracy(before, y_test), score, ORDER_ACCURACY, higher_is_better=True),
     )  # fmt: skip
-    if not accuracy >= ORDER_ACCURACY:
+    if not score >= ORDER_ACCURACY:
         baseline = _bag_of_tokens_accuracy(x_train, y_train, x_test, y_test)
         fail(
             f"`{_classifier_text(args)}`, trained for {ORDER_EPOCHS} epochs on "
             f"{ORDER_N_TRAIN} synthetic sequences of {ORDER_SEQ_LEN} tokens (label: does "
             "token 0 come before token 1?) with one-hot targets, classified "
-            f"{accuracy:.1%} of {ORDER_N_TEST} held-out sequences correctly; expected at "
+            f"{score:.1%} of {ORDER_N_TEST} held-out sequences correctly; expected at "
             f"least {ORDER_ACCURACY:.0%}. A model that only counts tokens gets {baseline:.0%} "
             "here. Make sure the model sees positions (a position embedding added to the "
             "token embedding) and that the TransformerBlock's attention, residuals and "

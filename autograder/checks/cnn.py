@@ -33,6 +33,7 @@ import numpy as np
 
 from autograder.checks import _digits
 from autograder.checks.common import (
+    accuracy,
     carried,
     describe,
     expect_array,
@@ -581,25 +582,17 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
         hint="Training diverged: use categorical cross-entropy and Adam with its default "
         "learning rate (0.001).",
     )
-    accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
+    score = accuracy(predictions, y_test)
     report_metric(
-        submission, "cnn_test_accuracy", accuracy, threshold=MIN_ACCURACY, higher_is_better=True
+        submission, "cnn_test_accuracy", score, threshold=MIN_ACCURACY, higher_is_better=True
     )
-    untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)
     expect_learned(
-        call,
-        before,
-        predictions,
-        met_before=carried(
-            float(np.mean(untrained.argmax(axis=1) == y_test)),
-            accuracy,
-            MIN_ACCURACY,
-            higher_is_better=True,
-        ),
-    )
-    if not accuracy >= MIN_ACCURACY:
+        call, before, predictions,
+        met_before=carried(accuracy(before, y_test), score, MIN_ACCURACY, higher_is_better=True),
+    )  # fmt: skip
+    if not score >= MIN_ACCURACY:
         fail(
-            f"{call} classified {accuracy:.1%} of {len(x_test)} held-out digits (shifted and "
+            f"{call} classified {score:.1%} of {len(x_test)} held-out digits (shifted and "
             f"noised a little) correctly; expected at least {MIN_ACCURACY:.0%}. Hint: the "
             f"model must learn within {EPOCHS} epochs: compile with "
             "loss='categorical_crossentropy' and optimizer='adam' (learning rate 0.001; far "

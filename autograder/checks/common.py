@@ -371,6 +371,12 @@ def trained_predictions(
 LEARNED_MARGIN = 0.05
 
 
+def accuracy(predictions: Any, labels: np.ndarray) -> float:
+    """The fraction of rows of ``predictions`` whose largest entry is at the row's label."""
+    rows = np.asarray(predictions, dtype=float).reshape(len(labels), -1)
+    return float(np.mean(rows.argmax(axis=1) == labels))
+
+
 def carried(before: float, after: float, threshold: float, *, higher_is_better: bool) -> bool:
     """Whether a model carried its answers: it met ``threshold`` untrained, and training did not help.
 

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks.common import (
+    accuracy,
     carried,
     describe,
     expect_finite,
@@ -943,23 +944,19 @@ def test_build_classification_model_beats_the_majority_class(submission, rng):
         hint="Training diverged: use categorical cross-entropy and Adam with its default "
         "learning rate.",
     )
-    accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
+    score = accuracy(predictions, y_test)
     majority = float(np.max(y_train.mean(axis=0)))
     report_metric(
-        submission, "keras_intro_classification_accuracy", accuracy,
+        submission, "keras_intro_classification_accuracy", score,
         threshold=MIN_ACCURACY, higher_is_better=True,
     )  # fmt: skip
-    untrained = np.asarray(before, dtype=float).reshape(len(x_test), -1)
     expect_learned(
         call, before, predictions,
-        met_before=carried(
-            float(np.mean(untrained.argmax(axis=1) == y_test)), accuracy, MIN_ACCURACY,
-            higher_is_better=True,
-        ),
+        met_before=carried(accuracy(before, y_test), score, MIN_ACCURACY, higher_is_better=True),
     )  # fmt: skip
-    if not accuracy >= MIN_ACCURACY:
+    if not score >= MIN_ACCURACY:
         fail(
-            f"{call} classified {accuracy:.0%} of the held-out wines correctly; expected at "
+            f"{call} classified {score:.0%} of the held-out wines correctly; expected at "
             f"least {MIN_ACCURACY:.0%}. Always answering the most common cultivar gets about "
             f"{majority:.0%}. Hint: the model must learn within {CLASSIFICATION_EPOCHS} "
             "epochs: a softmax output, loss='categorical_crossentropy', Adam with its default "

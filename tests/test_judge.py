@@ -9,6 +9,7 @@ trick, and must not score more. Fixture sources are named for what should happen
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -398,4 +399,7 @@ def test_a_lookup_of_a_shipped_data_set_gets_no_learning_points(assignment, buil
     )
     (learning,) = results
     assert not learning.passed and learning.score == 0
-    assert "before the grader trained it" in learning.output, learning.output
+    # Learning must be learned: it met the bar untrained, or training changed nothing.
+    assert re.search("before the grader trained it|did not change", learning.output), (
+        learning.output
+    )

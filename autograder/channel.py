@@ -100,6 +100,59 @@ ARRAY_KINDS = "biufc"
 _NPY_MAGIC = b"\x93NUMPY"
 
 
+# -- the protocol's words ---------------------------------------------------------
+# Both sides import these: the grader (sandboxed.py, judging.py, submission.py), the
+# child (child.py) and the judge (judge.py). A request is ``{"op": Op.X, ...}``; a
+# cell's progress is ``{"event": Event.X, ...}``; a reply is ``{"ok": True, "result":
+# ...}`` or ``{"ok": False, "error": Error.X, ...}`` (see :func:`ok` and :func:`error`).
+
+
+class Op:
+    """What a request asks: run the cells, call a function, run a task, judge, exit."""
+
+    RUN = "run"
+    CALL = "call"
+    TASK = "task"
+    JUDGE = "judge"
+    EXIT = "exit"
+
+
+class Event:
+    """What the child reports while it runs the cells."""
+
+    CELL_START = "cell_start"
+    CELL_END = "cell_end"
+    RUN_DONE = "run_done"
+
+
+class Error:
+    """Why a call or a judge request failed (a reply's ``"error"``)."""
+
+    MISSING = "missing"  #: the notebook defines no such function
+    NOT_IMPLEMENTED = "not_implemented"  #: it raised NotImplementedError
+    TIMEOUT = "timeout"  #: it outlasted its time (``"seconds"``)
+    BAD_RETURN = "bad_return"  #: what it returned cannot cross the channel
+    EXCEPTION = "exception"  #: it raised (``"error_type"``, ``"message"``, ``"where"``)
+    REFUSED = "refused"  #: the judge will not rebuild that model (``"message"``)
+
+
+def ok(result: Any, **more: Any) -> dict:
+    """A successful reply carrying ``result`` (and ``more`` keys)."""
+    return {"ok": True, "result": result, **more}
+
+
+def error(kind: str, **more: Any) -> dict:
+    """A failed reply: ``kind`` is one of :class:`Error`'s words."""
+    return {"ok": False, "error": kind, **more}
+
+
+#: What the child keeps of one cell's outputs, and what the grader keeps of what it
+#: sends, whatever it sends: printed characters, figures, bytes per figure (PNG).
+KEEP_STDOUT_CHARS = 4096
+KEEP_FIGURES = 8
+KEEP_FIGURE_BYTES = 1024**2
+
+
 #: The function name under which the grader calls the child's canary, which adds 1 to
 #: its argument in place (see ``child.py``): what the child reports of it is checked.
 CANARY = "__autograder_canary__"

@@ -9,10 +9,10 @@ a student who rewrites this module can only spoil their own answers.
 Requests (grader to child) and replies:
 
 * ``{"op": "run", "cells": [[index, source], ...], "cell_timeout": s,
-  "keep_outputs": bool}`` → events ``{"event": "cell_start", "index": i}``,
-  ``{"event": "cell_end", "index": i, "ok": bool, "error": str, "output_chars": n}``
+  "keep_outputs": bool}`` → events ``{"event": channel.Event.CELL_START, "index": i}``,
+  ``{"event": channel.Event.CELL_END, "index": i, "ok": bool, "error": str, "output_chars": n}``
   (with ``keep_outputs``, also the start of the printed text as ``stdout`` and
-  the cell's figures as PNG bytes in ``figures``), then ``{"event": "run_done"}``.
+  the cell's figures as PNG bytes in ``figures``), then ``{"event": channel.Event.RUN_DONE}``.
 * ``{"op": "call", "function": name, "args": [...], "kwargs": {...},
   "return_args": bool, "timeout": s}`` → ``{"ok": True, "result": ...}`` (plus
   ``args``/``kwargs`` as they were after the call) or ``{"ok": False, "error": kind, ...}``.
@@ -43,11 +43,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import channel  # noqa: E402  (the copy beside this file)
 
-#: Characters of printed output kept per cell; the rest is counted and dropped.
-OUTPUT_KEEP = 4096
-#: Figures kept per cell for the executed notebook, and the largest PNG kept.
-MAX_FIGURES = 8
-MAX_FIGURE_BYTES = 1024**2
+#: Characters of printed output kept per cell (the rest is counted and dropped), figures
+#: kept per cell for the executed notebook, and the largest PNG kept: the protocol's.
+OUTPUT_KEEP = channel.KEEP_STDOUT_CHARS
+MAX_FIGURES = channel.KEEP_FIGURES
+MAX_FIGURE_BYTES = channel.KEEP_FIGURE_BYTES
 CELL_FILENAME = "<cell {index}>"
 #: Observations of tampering kept for the grader (each at most ``OBSERVATION_CHARS``).
 MAX_OBSERVATIONS = 20
@@ -272,7 +272,7 @@ class Child:
         if self.shell is None:
             self._start_shell()
         for index, source in cells:
-            self.send({"event": "cell_start", "index": index})
+            self.send({"event": channel.Event.CELL_START, "index": index})
             self.output.reset()
             ok, error = True, ""
             try:
@@ -295,7 +295,7 @@ class Child:
                     error += f" ({where})"
             figures = _close_figures(keep=keep_outputs)
             event = {
-                "event": "cell_end",
+                "event": channel.Event.CELL_END,
                 "index": index,
                 "ok": ok,
                 "error": error,
@@ -306,7 +306,7 @@ class Child:
                 event["figures"] = figures
             self._observe(event)
             self.send(event)
-        self.send({"event": "run_done"})
+        self.send({"event": channel.Event.RUN_DONE})
 
     def call(self, request: dict) -> dict:
         """Call a function of the student's notebook (or the grader's canary, see :func:`_canary`)."""
@@ -315,7 +315,7 @@ class Child:
             return self._invoke(_canary, request, prefix=())
         func = self.namespace.get(name) if isinstance(name, str) else None
         if not callable(func):
-            return {"ok": False, "error": "missing"}
+            return channel.error(channel.Error.MISSING)
         return self._invoke(func, request, prefix=())
 
     def task(self, request: dict) -> dict:
@@ -325,8 +325,9 @@ class Child:
 
             func = tasks.resolve(str(request.get("function")), package="tasks")
         except LookupError as exc:
-            return {"ok": False, "error": "exception", "error_type": "LookupError",
-                    "message": str(exc)}  # fmt: skip
+            return channel.error(
+                channel.Error.EXCEPTION, error_type="LookupError", message=str(exc)
+            )
         return self._invoke(func, request, prefix=(self.namespace,))
 
     def _invoke(self, func, request: dict, prefix: tuple) -> dict:
@@ -341,20 +342,19 @@ class Child:
             finally:
                 _clear_timer()
         except TimeLimit:
-            return {"ok": False, "error": "timeout", "seconds": timeout}
+            return channel.error(channel.Error.TIMEOUT, seconds=timeout)
         except NotImplementedError:
-            return {"ok": False, "error": "not_implemented"}
+            return channel.error(channel.Error.NOT_IMPLEMENTED)
         except BaseException as exc:
-            return {
-                "ok": False,
-                "error": "exception",
-                "error_type": type(exc).__name__,
-                "message": str(exc)[:500],
-                "where": _student_location(exc.__traceback__),
-            }
+            return channel.error(
+                channel.Error.EXCEPTION,
+                error_type=type(exc).__name__,
+                message=str(exc)[:500],
+                where=_student_location(exc.__traceback__),
+            )
         finally:
             _close_figures()
-        reply = {"ok": True, "result": result}
+        reply = channel.ok(result)
         self._observe(reply)
         if request.get("return_args"):
             reply["args"] = channel.unresolve(list(args))
@@ -362,7 +362,7 @@ class Child:
         try:
             channel.pack(reply)
         except (channel.ChannelError, TypeError, ValueError, OverflowError) as exc:
-            return {"ok": False, "error": "bad_return", "message": str(exc)[:300]}
+            return channel.error(channel.Error.BAD_RETURN, message=str(exc)[:300])
         return reply
 
     def _observe(self, message: dict) -> None:
@@ -382,20 +382,20 @@ class Child:
             except EOFError:
                 return
             op = request.get("op")
-            if op == "run":
+            if op == channel.Op.RUN:
                 self.run_cells(
                     request.get("cells", []),
                     float(request.get("cell_timeout", 60)),
                     bool(request.get("keep_outputs", False)),
                 )
-            elif op == "call":
+            elif op == channel.Op.CALL:
                 self.send(self.call(request))
-            elif op == "task":
+            elif op == channel.Op.TASK:
                 self.send(self.task(request))
-            elif op == "exit":
+            elif op == channel.Op.EXIT:
                 return
             else:
-                self.send({"ok": False, "error": "exception", "error_type": "ProtocolError"})
+                self.send(channel.error(channel.Error.EXCEPTION, error_type="ProtocolError"))
 
 
 def _private_fd(fd: int) -> int:

@@ -34,6 +34,12 @@ import sys
 
 import numpy as np
 
+if __package__:  # imported by the grader (in-process judging, the kit's tests)
+    from autograder import channel
+else:  # the judge's jail: the copy of channel.py beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import channel
+
 
 class Refused(Exception):
     """The export cannot be rebuilt safely; ``str(error)`` speaks to the student."""
@@ -320,20 +326,17 @@ def handle(request: dict) -> dict:
     action = request.get("action") if isinstance(request, dict) else None
     handler = HANDLERS.get(action) if isinstance(action, str) else None
     if handler is None:
-        return {"ok": False, "error": "exception", "message": f"no judge action {action!r}"}
+        return channel.error(channel.Error.EXCEPTION, message=f"no judge action {action!r}")
     payload = request.get("payload")
     try:
-        return {"ok": True, "result": handler(payload if isinstance(payload, dict) else {})}
+        return channel.ok(handler(payload if isinstance(payload, dict) else {}))
     except Refused as error:
-        return {"ok": False, "error": "refused", "message": str(error)[:500]}
+        return channel.error(channel.Error.REFUSED, message=str(error)[:500])
     except Exception as error:
-        return {"ok": False, "error": "exception", "message": _short(error, 500)}
+        return channel.error(channel.Error.EXCEPTION, message=_short(error, 500))
 
 
 def main() -> None:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import channel  # the copy beside this file
-
     read_fd, write_fd = (int(x) for x in os.environ.pop("AUTOGRADER_FDS").split(","))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     import ctypes
@@ -354,17 +357,17 @@ def main() -> None:
             request = channel.read_message(read_fd)
         except EOFError:
             return
-        if request.get("op") == "exit":
+        if request.get("op") == channel.Op.EXIT:
             return
-        if request.get("op") != "judge":
-            reply = {"ok": False, "error": "exception", "message": "the judge only judges"}
+        if request.get("op") != channel.Op.JUDGE:
+            reply = channel.error(channel.Error.EXCEPTION, message="the judge only judges")
         else:
             reply = handle(request)
         try:
             channel.write_message(write_fd, reply)
         except (channel.ChannelError, TypeError, ValueError) as error:
             channel.write_message(
-                write_fd, {"ok": False, "error": "exception", "message": str(error)[:300]}
+                write_fd, channel.error(channel.Error.EXCEPTION, message=str(error)[:300])
             )
 
 

@@ -161,7 +161,7 @@ def judge_in_process(action: str, payload: dict) -> dict:
     """Answer a judge request in this process (the kit's own tests only: no isolation)."""
     from autograder import judge
 
-    request = channel.roundtrip({"op": "judge", "action": action, "payload": payload})
+    request = channel.roundtrip({"op": channel.Op.JUDGE, "action": action, "payload": payload})
     return channel.roundtrip(judge.handle(request))
 
 
@@ -226,7 +226,7 @@ class JudgeProcess:
         if self._process is None:
             self._start()
             extra = START_TIMEOUT
-        message = {"op": "judge", "action": action, "payload": payload}
+        message = {"op": channel.Op.JUDGE, "action": action, "payload": payload}
         try:
             channel.write_message(self._to, message, deadline=time.monotonic() + 30)
             reply = channel.read_message(self._from, deadline=time.monotonic() + timeout + extra)

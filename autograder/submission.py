@@ -3,7 +3,7 @@
 The checks never touch the student's objects. They call a function by name with
 arguments they chose and get plain data back (see :mod:`autograder.channel`).
 :class:`LocalSubmission` does this in-process, for the kit's own tests of
-mutants; :class:`autograder.remote.SandboxedSubmission` does it across the
+mutants; :class:`autograder.sandboxed.SandboxedSubmission` does it across the
 sandbox boundary.
 """
 
@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from autograder import channel
+from autograder.channel import Error
 from autograder.tasks import EXPORT_TASK
 
 
@@ -104,13 +105,13 @@ class Unavailable(SubmissionError):
 def student_error(function: str, reply: dict) -> SubmissionError:
     """Turn a child's error reply into the matching exception."""
     kind = reply.get("error")
-    if kind == "missing":
+    if kind == Error.MISSING:
         return FunctionMissing(function, str(reply.get("note", ""))[:300])
-    if kind == "not_implemented":
+    if kind == Error.NOT_IMPLEMENTED:
         return NotImplementedYet(function)
-    if kind == "timeout":
+    if kind == Error.TIMEOUT:
         return CallTimeout(function, float(reply.get("seconds", 0)))
-    if kind == "bad_return":
+    if kind == Error.BAD_RETURN:
         return BadReturn(function, str(reply.get("message", ""))[:300])
     return StudentException(
         function,
@@ -281,7 +282,7 @@ class Submission:
         reply = self._judge(action, payload, timeout)
         if reply.get("ok") is not True:
             message = str(reply.get("message", ""))[:500] or "the judge gave no reason"
-            if reply.get("error") != "refused":
+            if reply.get("error") != Error.REFUSED:
                 message = f"Keras could not rebuild or run it ({message})"
             raise self._judged_error(message, student or builder, doing)
         result = reply.get("result")

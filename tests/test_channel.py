@@ -145,7 +145,7 @@ def _npy_text(text: bytes) -> bytes:
 
 
 def _pipe_read(data: bytes, timeout: float = 5.0):
-    """Read one message from a real pipe whose read end is non-blocking, as remote.py reads."""
+    """Read one message from a real pipe whose read end is non-blocking, as sandboxed.py reads."""
     read_fd, write_fd = os.pipe()
     os.set_blocking(read_fd, False)
 

@@ -1,4 +1,4 @@
-"""A submission whose functions live in a sandboxed child process.
+"""A submission whose functions live in a sandboxed child process on this machine.
 
 The notebook's cells run once in the child; the checks then call its functions
 through the data-only channel. A cell that kills the child, or outlasts its
@@ -23,10 +23,11 @@ MAX_RESTARTS = 3
 #: Printed characters above which a cell's output is reported as a flood.
 FLOOD_CHARS = 1_000_000
 #: What the grader keeps of one cell's outputs for the executed notebook, whatever
-#: the child sends: printed characters, figures, bytes per figure, error characters.
-KEEP_STDOUT_CHARS = 4096
-KEEP_FIGURES = 8
-KEEP_FIGURE_BYTES = 1024**2
+#: the child sends: printed characters, figures, bytes per figure (the protocol's),
+#: and error characters.
+KEEP_STDOUT_CHARS = channel.KEEP_STDOUT_CHARS
+KEEP_FIGURES = channel.KEEP_FIGURES
+KEEP_FIGURE_BYTES = channel.KEEP_FIGURE_BYTES
 KEEP_ERROR_CHARS = 400
 #: Flags kept per submission (see :meth:`SandboxedSubmission.flag`).
 MAX_FLAGS = 50
@@ -185,7 +186,7 @@ class SandboxedSubmission(Submission):
         expected = [index for index, _ in cells]
         self.cell_errors, self.floods, self.outputs = {}, {}, {}
         request = {
-            "op": "run",
+            "op": channel.Op.RUN,
             "cells": cells,
             "cell_timeout": self.limits.cell_timeout,
             "keep_outputs": self.keep_outputs,
@@ -203,12 +204,12 @@ class SandboxedSubmission(Submission):
                 event = channel.read_message(self._from_child, deadline=deadline)
                 self._observed(event)
                 kind, index = event.get("event"), event.get("index")
-                if kind == "cell_start" and current is None:
+                if kind == channel.Event.CELL_START and current is None:
                     if not expected or index != expected[0] or isinstance(index, bool):
                         raise _Forged(f"a cell_start for cell {index!r} out of order")
                     current, started = expected.pop(0), time.monotonic()
                     last_started = current
-                elif kind == "cell_end" and current is not None:
+                elif kind == channel.Event.CELL_END and current is not None:
                     if index != current or isinstance(index, bool):
                         raise _Forged(f"a cell_end for cell {index!r} during cell {current}")
                     if not event.get("ok"):
@@ -219,7 +220,7 @@ class SandboxedSubmission(Submission):
                     if self.keep_outputs:
                         self.outputs[current] = _cell_outputs(event)
                     current = None
-                elif kind == "run_done" and current is None and not expected:
+                elif kind == channel.Event.RUN_DONE and current is None and not expected:
                     return None
                 else:
                     raise _Forged(f"an unexpected {str(kind)[:40]!r} event")
@@ -268,7 +269,7 @@ class SandboxedSubmission(Submission):
 
     # -- calls ------------------------------------------------------------
     def _call(self, function: str, args: tuple, kwargs: dict, return_args: bool):
-        reply = self._request("call", function, args, kwargs, return_args, None)
+        reply = self._request(channel.Op.CALL, function, args, kwargs, return_args, None)
         if not return_args:
             return reply.get("result"), (), {}
         args_after = reply.get("args")
@@ -278,7 +279,7 @@ class SandboxedSubmission(Submission):
         return reply.get("result"), tuple(args_after), kwargs_after
 
     def _task(self, name: str, args: tuple, kwargs: dict, timeout: float | None):
-        return self._request("task", name, args, kwargs, False, timeout).get("result")
+        return self._request(channel.Op.TASK, name, args, kwargs, False, timeout).get("result")
 
     def _request(self, op, function, args, kwargs, return_args, timeout) -> dict:
         """Send one call or task to the child (restarting it if it died) and await the reply."""
@@ -322,7 +323,7 @@ class SandboxedSubmission(Submission):
             self.flag("channel", f"a malformed reply to a call of `{function}`: {error}")
             raise BadReturn(function, str(error)) from None
         self._observed(reply)
-        if reply.get("error") == "timeout" and timeout < wanted:
+        if reply.get("error") == channel.Error.TIMEOUT and timeout < wanted:
             self._out_of_check_time()
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise student_error(function, reply if isinstance(reply, dict) else {})

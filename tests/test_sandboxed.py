@@ -6,8 +6,8 @@ import time
 import pytest
 
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
 from autograder.sandbox import Limits
+from autograder.sandboxed import SandboxedSubmission
 from autograder.submission import (
     BadReturn,
     CallTimeout,

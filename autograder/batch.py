@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,8 +48,8 @@ import autograder
 from autograder import registry
 from autograder.feedback import flags_of
 from autograder.gradebook import CourseGradebook
+from autograder.results import Results, write_atomic
 from autograder.sandbox import Limits, die_with_parent
-from autograder.scoring import write_json_atomic
 
 #: Seconds the grader process of one submission may take beyond the notebook's limit.
 GRADER_OVERHEAD_S = 120
@@ -104,7 +102,7 @@ class Outcome:
 
     job: Job
     status: str  # "graded", "unchanged" or "failed"
-    results: dict[str, Any] = field(default_factory=dict)
+    results: Results = field(default_factory=lambda: Results([]))
     seconds: float = 0.0
 
 
@@ -221,8 +219,8 @@ class Batch:
         _sweep_temporaries(out_dir, job.assignment)
         results_path = out_dir / "results.json"
         digest = job.digest()
-        previous = _read_json(results_path)
-        if previous and previous.get("extra_data", {}).get("digest") == digest:
+        previous = Results.read(results_path)
+        if previous is not None and previous.extra.get("digest") == digest:
             return Outcome(job, "unchanged", previous, 0.0)
         if job.notebook is None:
             names = sorted(p.name for p in job.folder.glob("*.ipynb"))
@@ -233,15 +231,13 @@ class Batch:
             status = "graded"
         else:
             results, status = self._run_grader(job, out_dir, digest)
-        results.setdefault("extra_data", {}).update(
-            {"student": job.student, "assignment": job.assignment}
-        )
+        results.extra.update({"student": job.student, "assignment": job.assignment})
         if status == "graded":
-            results["extra_data"]["digest"] = digest
+            results.extra["digest"] = digest
         timestamp = job.folder / "timestamp.txt"
         if timestamp.exists():
             _copy_atomic(timestamp, out_dir / "timestamp.txt")
-        write_json_atomic(results_path, results)
+        results.write(results_path)
         return Outcome(job, status, results, time.monotonic() - started)
 
     def _run_grader(self, job: Job, out_dir: Path, digest: str) -> tuple[dict, str]:
@@ -256,7 +252,7 @@ class Batch:
 
     def _run_grader_into(
         self, job: Job, out_dir: Path, digest: str, partial: Path
-    ) -> tuple[dict, str]:
+    ) -> tuple[Results, str]:
         argv = [
             sys.executable, "-m", "autograder", "grade", str(job.notebook),
             "--assignment", job.assignment,
@@ -286,8 +282,8 @@ class Batch:
         finally:
             with self._lock:
                 self._running.pop(process.pid, None)
-        results = _read_json(partial)
-        if code == 0 and results:
+        results = Results.read(partial)
+        if code == 0 and results is not None:
             return results, "graded"
         if self._stopping.is_set():
             raise KeyboardInterrupt
@@ -387,34 +383,17 @@ def _sweep_temporaries(out_dir: Path, assignment: str) -> None:
         name = path.name
         if (
             name.startswith((".results.", "..results.", ".timestamp.txt."))
-            or name == f".{assignment}.ipynb.tmp"
+            or (name.startswith(f".{assignment}.ipynb.") and name.endswith(".tmp"))
         ) and path.is_file():
             path.unlink(missing_ok=True)
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` through a uniquely named temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Copy ``source`` (a small file) to ``target`` with :func:`write_atomic`."""
+    write_atomic(target, source.read_bytes())
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _zero_results(assignment: str, reason: str) -> dict[str, Any]:
+def _zero_results(assignment: str, reason: str) -> Results:
     """A results document for a submission whose checks could not run."""
     from autograder.grade import grade_unrunnable
 
@@ -449,7 +428,7 @@ def _score(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else printable(value)
 
 
-def _flag_kinds(results: dict[str, Any]) -> str:
+def _flag_kinds(results: Results) -> str:
     """``"channel ×2, limit"``: what was flagged, each kind once with its count."""
     counts: dict[str, int] = {}
     for flag in flags_of(results):
@@ -469,7 +448,7 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         table.add_row(
             plain(outcome.job.student),
             plain(outcome.job.assignment),
-            plain(f"{_score(results.get('score', 0))} / {_score(results.get('max_score', 0))}"),
+            plain(f"{_score(results.score)} / {_score(results.max_score)}"),
             f"{outcome.seconds:.1f} s",
             plain(outcome.status, style=style),
             plain(f"⚑ {flags}", style="bold yellow") if flags else "",

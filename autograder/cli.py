@@ -36,6 +36,20 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
     Limits.add_arguments(grade)
 
+    unrunnable = commands.add_parser(
+        "unrunnable",
+        help="write the results of a submission that cannot be graded: every check fails "
+        "with the reason",
+    )
+    unrunnable.add_argument("assignment", help="assignment id")
+    unrunnable.add_argument("--reason", required=True, help="what the student reads")
+    unrunnable.add_argument("--results", default="results.json", help="where to write them")
+
+    commands.add_parser(
+        "assignments",
+        help="list the assignments: their functions, checks, points, data and tasks",
+    )
+
     feedback = commands.add_parser(
         "feedback", help="write a feedback page per student from autograded/ results"
     )
@@ -56,52 +70,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _verb(args: argparse.Namespace):
+    """The keyword-only ``main()`` of the command's module, and its arguments."""
     if args.command == "grade":
-        from autograder import grade
-
         limits = Limits.from_args(args)
         if os.path.isdir(args.notebook):
             from autograder import batch
 
-            return batch.main(
-                submitted=args.notebook,
-                assignment=args.assignment,
-                student=args.student,
-                jobs=args.jobs,
-                limits=limits,
-                gradebook=not args.no_gradebook,
-            )
-        try:
-            return grade.main(
-                notebook=args.notebook,
-                assignment=args.assignment,
-                results=args.results,
-                seed=args.seed,
-                limits=limits,
-                executed=args.executed,
-            )
-        except ValueError as error:
-            print(f"autograder: {error}", file=sys.stderr)
-            return 2
+            return batch.main, dict(
+                submitted=args.notebook, assignment=args.assignment, student=args.student,
+                jobs=args.jobs, limits=limits, gradebook=not args.no_gradebook,
+            )  # fmt: skip
+        from autograder import grade
+
+        return grade.main, dict(
+            notebook=args.notebook, assignment=args.assignment, results=args.results,
+            seed=args.seed, limits=limits, executed=args.executed,
+        )  # fmt: skip
+    if args.command == "unrunnable":
+        from autograder import grade
+
+        return grade.unrunnable_main, dict(
+            assignment=args.assignment, reason=args.reason, results=args.results
+        )
+    if args.command == "assignments":
+        from autograder import registry
+
+        return registry.main, {}
     if args.command == "feedback":
         from autograder import feedback
 
-        return feedback.main(course=args.course, assignment=args.assignment, student=args.student)
+        return feedback.main, dict(
+            course=args.course, assignment=args.assignment, student=args.student
+        )
     if args.command == "gradescope":
         from autograder import gradescope
 
-        try:
-            return gradescope.main(assignment=args.assignment, output=args.output)
-        except ValueError as error:
-            print(f"autograder: {error}", file=sys.stderr)
-            return 2
-    if args.command == "demo":
-        from autograder import demo
+        return gradescope.main, dict(assignment=args.assignment, output=args.output)
+    from autograder import demo
 
-        return demo.main(course=args.course)
-    return 2
+    return demo.main, dict(course=args.course)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; an unknown assignment (a ``ValueError``) exits 2 with its message."""
+    verb, kwargs = _verb(_parser().parse_args(argv))
+    try:
+        return verb(**kwargs)
+    except ValueError as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

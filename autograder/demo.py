@@ -23,9 +23,9 @@ from autograder.batch import Batch, find_jobs
 from autograder.feedback import write_feedback
 from autograder.grade import grade_notebook
 from autograder.gradebook import CourseGradebook
+from autograder.registry import assignment_ids
 from autograder.sample_class import make_class, make_course
 from autograder.sandbox import Limits
-from autograder.scoring import available_assignments
 
 #: Students in the demo class.
 CLASS_SIZE = 8
@@ -35,7 +35,7 @@ DUE = "2026-11-22 23:59:00 UTC"
 def course_notebooks(course: Path) -> list[tuple[str, str, Path]]:
     """``(assignment, kind, path)`` for each solution and released notebook of the course."""
     rows = []
-    for assignment in available_assignments():
+    for assignment in list(assignment_ids()):
         for kind, folder in (("solution", "solutions"), ("released", "assignments")):
             path = course / folder / assignment / f"{assignment}.ipynb"
             if path.exists():
@@ -52,15 +52,15 @@ def grade_course_notebooks(console: Console, course: Path) -> bool:
     for assignment, kind, path in course_notebooks(course):
         with console.status(f"grading {path} ..."):
             doc = grade_notebook(path, assignment=assignment)
-        expected = doc["max_score"] if kind == "solution" else 0
-        ok &= doc["score"] == expected
-        style = "green" if doc["score"] == expected else "red"
+        expected = doc.max_score if kind == "solution" else 0
+        ok &= doc.score == expected
+        style = "green" if doc.score == expected else "red"
         table.add_row(
             assignment,
             str(path.relative_to(course)),
-            Text(f"{doc['score']:g} / {doc['max_score']:g}", style=style),
-            f"{doc['execution_time']:.1f} s",
-            doc["extra_data"].get("sandbox", "-"),
+            Text(f"{doc.score:g} / {doc.max_score:g}", style=style),
+            f"{doc.execution_time:.1f} s",
+            doc.extra.get("sandbox", "-"),
         )
     console.print(table)
     return ok
@@ -77,7 +77,7 @@ def _as_expected(kind: str, score: float, max_score: float) -> bool:
 def grade_sample_class(console: Console, course_root: Path) -> bool:
     """Grade a generated class in batch; True if every kind of work scored as it should."""
     course = course_root / "demo-course"
-    assignments = [a for a in available_assignments() if (course_root / "source" / a).is_dir()]
+    assignments = [a for a in list(assignment_ids()) if (course_root / "source" / a).is_dir()]
     make_course(course, course_root)
     kinds = make_class(course, course_root, assignments, CLASS_SIZE)
     book = CourseGradebook.of(course)
@@ -94,7 +94,7 @@ def grade_sample_class(console: Console, course_root: Path) -> bool:
     ok = True
     for outcome in sorted(outcomes, key=lambda o: (o.job.assignment, o.job.student)):
         kind = kinds[(outcome.job.student, outcome.job.assignment)]
-        score, max_score = outcome.results.get("score", 0), outcome.results.get("max_score", 0)
+        score, max_score = outcome.results.score, outcome.results.max_score
         expected = _as_expected(kind, score, max_score) and outcome.status != "failed"
         ok &= expected
         table.add_row(

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.scoring import function_of, graded_functions
+from autograder.registry import function_of, graded_functions
+from autograder.results import CheckResult, Results, write_atomic
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -82,7 +81,10 @@ def flags_of(results: Any) -> list[dict[str, str]]:
         >>> flags_of({"tests": []})
         []
     """
-    extra = results.get("extra_data") if isinstance(results, dict) else None
+    if isinstance(results, Results):
+        extra = results.extra
+    else:
+        extra = results.get("extra_data") if isinstance(results, dict) else None
     raw = extra.get("flags") if isinstance(extra, dict) else None
     if raw is None or raw == []:
         return []
@@ -165,28 +167,21 @@ def readable_name(name: str, functions: Sequence[str] = ()) -> str:
     return f"{function} — {name[len(f'test_{function}_') :].replace('_', ' ')}"
 
 
-def _check_row(test: dict[str, Any], functions: Sequence[str]) -> str:
-    name = str(test.get("name", ""))
-    score = test.get("score", 0)
-    max_score = test.get("max_score", 0)
-    status = test.get("status")
-    if status not in ("passed", "failed"):
-        try:
-            status = "passed" if float(score) >= float(max_score) else "failed"
-        except (TypeError, ValueError):
-            status = "failed"
+def _check_row(check: CheckResult, functions: Sequence[str]) -> str:
+    name, score, max_score = check.name, check.score, check.max_score
+    status = "passed" if check.passed else "failed"
     return (
         "<tr>"
         f'<td><span class="check">{_text(readable_name(name, functions))}</span>'
         f'<code class="raw">{_text(name)}</code></td>'
         f'<td><span class="badge {status}">{status}</span></td>'
         f'<td class="points">{_text(_number(score))} / {_text(_number(max_score))}</td>'
-        f'<td><div class="message">{_text(test.get("output", ""))}</div></td>'
+        f'<td><div class="message">{_text(check.output)}</div></td>'
         "</tr>"
     )
 
 
-def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> str:
+def feedback_page(results: Results | dict[str, Any], *, student: str, assignment: str) -> str:
     """A self-contained HTML feedback page for one student's graded assignment.
 
     Everything shown comes from ``results`` and is HTML-escaped (messages quote
@@ -195,7 +190,7 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
     The page has inline CSS, no scripts and no external resources.
 
     Args:
-        results: a Gradescope ``results.json`` document, as ``autograder grade`` writes it.
+        results: the results, or a ``results.json`` document as ``autograder grade`` writes it.
         student: the student's id, shown in the title.
         assignment: the assignment's id, shown in the title.
 
@@ -213,15 +208,11 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
         >>> "relu — values" in page and "2 / 2" in page
         True
     """
-    if not isinstance(results, dict) or not isinstance(results.get("tests"), list):
-        raise ValueError("not a results.json document: it has no list of 'tests'")
-    tests = [test for test in results["tests"] if isinstance(test, dict)]
-    if len(tests) != len(results["tests"]):
-        raise ValueError("not a results.json document: an entry of 'tests' is not an object")
+    results = Results.of(results)
+    tests = results.checks
     functions = _functions_of(assignment)
-    score = results.get("score", sum(_as_float(t.get("score")) for t in tests))
-    max_score = results.get("max_score", sum(_as_float(t.get("max_score")) for t in tests))
-    passed = sum(1 for t in tests if t.get("status") == "passed")
+    score, max_score = results.score, results.max_score
+    passed = sum(1 for check in tests if check.passed)
 
     parts = [
         "<!DOCTYPE html>",
@@ -242,11 +233,10 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
     flags = flags_of(results)
     if flags:
         parts.append(_flags_notice(flags))
-    notes = results.get("output")
-    if notes:
+    if results.notes:
         parts.append(
             '<section class="notes"><h2>Notes from the grader</h2>'
-            f"<pre>{_text(notes)}</pre></section>"
+            f"<pre>{_text(chr(10).join(results.notes))}</pre></section>"
         )
     parts += [
         "<table>",
@@ -257,41 +247,17 @@ def feedback_page(results: dict[str, Any], *, student: str, assignment: str) -> 
         "</table>",
     ]
     footer = []
-    if "execution_time" in results:
-        footer.append(f"graded in {_text(_number(results['execution_time']))} s")
-    extra = results.get("extra_data")
-    if isinstance(extra, dict):
-        if "sandbox" in extra:
-            footer.append(f"sandbox: {_text(extra['sandbox'])}")
-        if "seed" in extra:
-            footer.append(f"seed {_text(extra['seed'])}")
+    if results.execution_time:
+        footer.append(f"graded in {_text(_number(results.execution_time))} s")
+    extra = results.extra
+    if "sandbox" in extra:
+        footer.append(f"sandbox: {_text(extra['sandbox'])}")
+    if "seed" in extra:
+        footer.append(f"seed {_text(extra['seed'])}")
     if footer:
         parts.append(f"<footer>{' · '.join(footer)}</footer>")
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
-
-
-def _as_float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_feedback(
@@ -328,14 +294,14 @@ def write_feedback(
         ):
             continue
         try:
-            results = json.loads(results_path.read_text(encoding="utf-8"))
+            results = Results.from_gradescope(json.loads(results_path.read_text(encoding="utf-8")))
             page = feedback_page(results, student=student_id, assignment=assignment_id)
         except (OSError, ValueError) as error:
             print(f"feedback: skipped {results_path}: {error}", file=sys.stderr)
             continue
         target = course / "feedback" / student_id / assignment_id / f"{assignment_id}.html"
         try:
-            _write_text_atomic(target, page)
+            write_atomic(target, page)
         except OSError as error:
             print(f"feedback: could not write {target}: {error}", file=sys.stderr)
             continue

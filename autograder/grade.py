@@ -10,13 +10,10 @@ from typing import Any
 
 from autograder import sandbox
 from autograder.notebook import NotebookError, read_notebook, write_executed
-from autograder.remote import SandboxedSubmission
-from autograder.scoring import (
-    available_assignments,
-    gradescope_results,
-    run_checks,
-    write_json_atomic,
-)
+from autograder.registry import assignment_ids
+from autograder.results import Results
+from autograder.sandboxed import SandboxedSubmission
+from autograder.scoring import run_checks
 from autograder.submission import Submission, Unavailable
 
 
@@ -34,13 +31,18 @@ class _BrokenSubmission(Submission):
         return [self.reason]
 
 
-def grade_unrunnable(assignment: str, reason: str, seed: int = 0) -> dict[str, Any]:
-    """The results of a submission that cannot run: every check fails with ``reason``."""
+def grade_unrunnable(assignment: str, reason: str, seed: int = 0) -> Results:
+    """The results of a submission that cannot run: every check fails with ``reason``.
+
+    Example:
+        >>> results = grade_unrunnable("activations", "No notebook was submitted.")
+        >>> results.score, results.max_score > 0, results.notes
+        (0, True, ['No notebook was submitted.'])
+    """
     submission = _BrokenSubmission(reason, seed)
-    results = run_checks(assignment, submission)
-    document = gradescope_results(results, execution_time=0.0, notes=submission.notes())
-    document["extra_data"] = {"assignment": assignment, "seed": seed, "flags": []}
-    return document
+    checks = run_checks(assignment, submission)
+    extra = {"assignment": assignment, "seed": seed, "flags": []}
+    return Results(checks, notes=submission.notes(), extra=extra)
 
 
 def limit_own_memory(limit: int) -> None:
@@ -64,7 +66,7 @@ def infer_assignment(path: Path, metadata_assignment: str | None) -> str:
         >>> infer_assignment(Path("cnn.ipynb"), "activations")
         'cnn'
     """
-    known = available_assignments()
+    known = list(assignment_ids())
     for candidate in (path.stem, path.parent.name, metadata_assignment):
         if candidate in known:
             return candidate
@@ -80,8 +82,8 @@ def grade_notebook(
     limits: sandbox.Limits | None = None,
     seed: int | None = None,
     executed: str | Path | None = None,
-) -> dict[str, Any]:
-    """Grade ``notebook`` and return its Gradescope ``results.json`` document.
+) -> Results:
+    """Grade ``notebook`` and return its results.
 
     Args:
         notebook: path of the submitted ``.ipynb``.
@@ -91,14 +93,14 @@ def grade_notebook(
         executed: where to write a copy of the notebook with the outputs of its run.
 
     Returns:
-        The results document; a broken notebook scores 0 with the reason in ``output``.
+        The results; a broken notebook scores 0 with the reason in the notes.
 
     Raises:
         ValueError: the assignment is unknown or cannot be inferred.
 
     Example:
-        >>> doc = grade_notebook("solutions/activations/activations.ipynb")
-        >>> doc["score"] == doc["max_score"]
+        >>> results = grade_notebook("solutions/activations/activations.ipynb")
+        >>> results.score == results.max_score
         True
     """
     started = time.monotonic()
@@ -111,9 +113,9 @@ def grade_notebook(
         reason = str(error)
     if assignment is None:
         assignment = infer_assignment(path, parsed.assignment if parsed else None)
-    elif assignment not in available_assignments():
+    elif assignment not in assignment_ids():
         raise ValueError(
-            f"unknown assignment {assignment!r}; expected one of {available_assignments()}"
+            f"unknown assignment {assignment!r}; expected one of {list(assignment_ids())}"
         )
     extra: dict[str, Any] = {"assignment": assignment, "seed": seed}
     flags: list[dict[str, str]] = []
@@ -150,9 +152,7 @@ def grade_notebook(
     extra["flags"] = flags
     if mismatch:
         notes = [mismatch, *notes]
-    document = gradescope_results(results, execution_time=time.monotonic() - started, notes=notes)
-    document["extra_data"] = extra
-    return document
+    return Results(results, notes=notes, execution_time=time.monotonic() - started, extra=extra)
 
 
 def main(
@@ -166,12 +166,19 @@ def main(
 ) -> int:
     """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked."""
     limit_own_memory(limits.grader_memory_bytes)
-    document = grade_notebook(
+    graded = grade_notebook(
         notebook, assignment=assignment, limits=limits, seed=seed, executed=executed
     )
-    write_json_atomic(results, document)
-    print(
-        f"{document['extra_data']['assignment']}: {document['score']:g} / "
-        f"{document['max_score']:g} -> {results}"
-    )
+    graded.write(results)
+    print(f"{graded.assignment}: {graded.score:g} / {graded.max_score:g} -> {results}")
+    return 0
+
+
+def unrunnable_main(*, assignment: str, reason: str, results: str) -> int:
+    """``autograder unrunnable``: write the results of a submission that cannot be graded.
+
+    Every check of ``assignment`` fails with ``reason`` (the Gradescope script uses it
+    when no notebook can be graded).
+    """
+    grade_unrunnable(assignment, reason).write(results)
     return 0

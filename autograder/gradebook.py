@@ -28,7 +28,8 @@ from sqlalchemy.exc import OperationalError, SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.scoring import function_of
+from autograder.registry import function_of
+from autograder.results import Results
 
 #: Attempts at a write that another grader holds a lock against (sqlite).
 WRITE_ATTEMPTS = 20
@@ -107,7 +108,7 @@ class CourseGradebook:
         *,
         student: str,
         assignment: str,
-        results: dict[str, Any],
+        results: Results | dict[str, Any],
         timestamp: datetime.datetime | None = None,
     ) -> dict[str, float]:
         """Store one submission's check results as the auto scores of its grade cells.
@@ -161,7 +162,9 @@ class CourseGradebook:
         gb.db.commit()
 
 
-def grade_cell_scores(results: dict[str, Any], cells: dict[str, float]) -> dict[str, float]:
+def grade_cell_scores(
+    results: Results | dict[str, Any], cells: dict[str, float]
+) -> dict[str, float]:
     """Sum each function's check scores onto its grade cell ``test_<function>``.
 
     Args:
@@ -179,9 +182,9 @@ def grade_cell_scores(results: dict[str, Any], cells: dict[str, float]) -> dict[
     """
     functions = [name.removeprefix("test_") for name in cells if name.startswith("test_")]
     scores = {name: 0.0 for name in cells}
-    for test in results.get("tests", []):
-        function = function_of(test["name"], functions)
+    for check in Results.of(results).checks:
+        function = function_of(check.name, functions)
         cell = f"test_{function}"
         if function is not None and cell in scores:
-            scores[cell] += float(test["score"])
+            scores[cell] += check.score
     return {name: min(score, cells[name]) for name, score in scores.items()}

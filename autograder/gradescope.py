@@ -11,12 +11,12 @@ grades the submitted notebook with ``autograder grade``.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import zipfile
 from pathlib import Path
 
 from autograder import registry
+from autograder.results import write_atomic
 
 PROJECT_DIR = registry.PACKAGE_DIR.parent
 #: Files of the project, besides the package, that ``pip install`` needs.
@@ -62,8 +62,9 @@ echo "Installed the autograder for __ASSIGNMENT__ into $VENV."
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this for each submission. It always leaves a results.json and
-# exits 0; a submission that cannot be graded scores 0 with the reason.
+# Gradescope runs this for each submission. It exits 0 and, whenever the installed
+# kit's Python runs, leaves a results.json: a submission that cannot be graded scores
+# 0 on every check, with the reason.
 set -uo pipefail
 
 ASSIGNMENT="__ASSIGNMENT__"
@@ -73,23 +74,12 @@ RESULTS_DIR="${RESULTS_DIR:-$AUTOGRADER_ROOT/results}"
 VENV="${VENV:-$AUTOGRADER_ROOT/venv}"
 RESULTS="$RESULTS_DIR/results.json"
 
-json_string() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\n'/\\n}
-    s=${s//$'\r'/\\r}
-    s=${s//$'\t'/\\t}
-    s=$(printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037\177')
-    printf '"%s"' "$s"
-}
-
+# A submission that cannot be graded: the kit writes its results (every check at 0,
+# with the reason), as it writes every other result.
 fail() {
     echo "$1" >&2
     mkdir -p "$RESULTS_DIR"
-    printf '{\n  "score": 0,\n  "output": %s,\n  "tests": [],\n  "extra_data": {"assignment": %s}\n}\n' \
-        "$(json_string "$1")" "$(json_string "$ASSIGNMENT")" >"$RESULTS.tmp" &&
-        mv -f "$RESULTS.tmp" "$RESULTS"
+    "$VENV/bin/python" -m autograder unrunnable "$ASSIGNMENT" --reason "$1" --results "$RESULTS"
     exit 0
 }
 
@@ -198,20 +188,14 @@ def build_bundle(assignment: str, output: Path) -> Path:
         output = output / f"gradescope_{assignment}.zip"
     output.parent.mkdir(parents=True, exist_ok=True)
     files = _kit_files(assignment)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w") as bundle:
-            for name, script in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
-                text = script.replace("__ASSIGNMENT__", assignment)
-                _add(bundle, name, text.encode(), executable=True)
-            for path, name in files:
-                _add(bundle, name, path.read_bytes())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, script in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+            text = script.replace("__ASSIGNMENT__", assignment)
+            _add(bundle, name, text.encode(), executable=True)
+        for path, name in files:
+            _add(bundle, name, path.read_bytes())
+    write_atomic(output, archive.getvalue())
     return output
 
 

@@ -51,6 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.results import write_atomic
+
 #: Part of every view's name: changes when the way views are written changes.
 VIEW_FORMAT = 1
 #: Where views live when the grader is root (root-owned, readable by every jail uid).
@@ -356,23 +358,14 @@ def view_name(spec: DataFile, source: bytes, mask: np.ndarray) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    for old in path.parent.glob(".tmp-*"):
+    """:func:`~autograder.results.write_atomic`, after removing what a killed writer left."""
+    for old in path.parent.glob(".*.tmp"):
         try:
             if time.time() - old.stat().st_mtime > STALE_TEMPORARY:
                 old.unlink()
         except OSError:
             pass
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def make_view(spec: DataFile, source: Path, cache: Path) -> Path:

@@ -28,7 +28,6 @@ Autograde and Generate feedback buttons go through the kit's grader too:
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,9 @@ from traitlets.utils.importstring import import_item
 from autograder.batch import Batch, Job, find_jobs
 from autograder.feedback import readable_name
 from autograder.gradebook import grade_cell_scores
+from autograder.registry import function_of
+from autograder.results import Results
 from autograder.sandbox import Limits
-from autograder.scoring import function_of
 
 #: A hidden test region, as nbgrader delimits one (none is left in the kit's notebooks).
 HIDDEN_REGION = re.compile(
@@ -115,28 +115,29 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def cell_messages(results: dict[str, Any], cell_names: list[str]) -> dict[str, str]:
+def cell_messages(results: Results | dict[str, Any], cell_names: list[str]) -> dict[str, str]:
     """The text each grade cell ``test_<function>`` shows: its checks, points and messages."""
     functions = [name.removeprefix("test_") for name in cell_names]
     lines: dict[str, list[str]] = {name: [] for name in cell_names}
-    for test in results.get("tests", []):
-        cell = f"test_{function_of(str(test.get('name', '')), functions)}"
+    results = Results.of(results)
+    for check in results.checks:
+        cell = f"test_{function_of(check.name, functions)}"
         if cell not in lines:
             continue
-        status = test.get("status", "failed")
+        status = "passed" if check.passed else "failed"
         lines[cell].append(
-            f"{readable_name(str(test['name']), functions)}: {status}, "
-            f"{_points(float(test.get('score', 0)))} / {_points(float(test.get('max_score', 0)))}"
+            f"{readable_name(check.name, functions)}: {status}, "
+            f"{_points(check.score)} / {_points(check.max_score)}"
         )
-        output = str(test.get("output") or "").strip()
+        output = check.output.strip()
         if output:
             lines[cell].extend(f"    {line}" for line in output.splitlines())
-    if results.get("output") and cell_names:  # the grader's notes, once
-        lines[cell_names[0]] += ["", "Grader notes:", *str(results["output"]).splitlines()]
+    if results.notes and cell_names:  # the grader's notes, once
+        lines[cell_names[0]] += ["", "Grader notes:", *results.notes]
     return {name: "\n".join(text) + "\n" for name, text in lines.items()}
 
 
-def fill_grade_cells(nb: NotebookNode, results: dict[str, Any]) -> dict[str, float]:
+def fill_grade_cells(nb: NotebookNode, results: Results | dict[str, Any]) -> dict[str, float]:
     """Give each graded test cell the kit's messages (stdout) and points (execute_result).
 
     nbgrader's ``determine_grade`` reads the ``execute_result`` as the cell's
@@ -203,7 +204,7 @@ class GradeWithKit(NbGraderPreprocessor):
         batch = Batch(course, jobs=1, limits=Limits(**self.limits), gradebook=False)
         outcome = batch.grade(job)
         if outcome.status not in ("graded", "unchanged"):
-            message = str(outcome.results.get("output", "")).strip().splitlines()
+            message = "\n".join(outcome.results.notes).strip().splitlines()
             raise KitGradingError(
                 f"the kit could not grade {job.student}/{job.assignment}; no grade is "
                 f"recorded. {message[-1] if message else ''}".strip()
@@ -215,7 +216,7 @@ class GradeWithKit(NbGraderPreprocessor):
             job.student,
             job.assignment,
             _points(sum(scores.values())),
-            _points(float(outcome.results.get("max_score", 0))),
+            _points(outcome.results.max_score),
         )
         return nb, resources
 
@@ -272,7 +273,9 @@ class RequireKitGrading(NbGraderPreprocessor):
 
 
 # -- nbgrader generate_feedback ------------------------------------------------
-def kit_results(coursedir: CourseDirectory, student: str, assignment: str, notebook: str) -> dict:
+def kit_results(
+    coursedir: CourseDirectory, student: str, assignment: str, notebook: str
+) -> Results:
     """The kit's ``results.json`` of a submission, checked against the submission now.
 
     Only the kit writes ``results.json`` in the autograded folder (nbgrader never
@@ -285,17 +288,13 @@ def kit_results(coursedir: CourseDirectory, student: str, assignment: str, noteb
     job, course = submitted_job(coursedir, student, assignment, notebook)
     out_dir = job.out_dir(course)
     path = out_dir / "results.json"
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, ValueError):
-        results = None
-    if not isinstance(results, dict) or not isinstance(results.get("tests"), list):
+    results = Results.read(path)
+    if results is None:
         raise KitGradingError(
             f"no grade from the kit for {student}/{assignment} ({path} is missing): run "
             "`nbgrader autograde` or `autograder grade submitted/` first"
         )
-    extra = results.get("extra_data")
-    extra = extra if isinstance(extra, dict) else {}
+    extra = results.extra
     if (extra.get("student"), extra.get("assignment")) != (student, assignment):
         raise KitGradingError(f"{path} is not the kit's grade of {student}/{assignment}")
     if extra.get("digest") is None:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.results import write_atomic
+
 #: Largest notebook file the grader reads.
 MAX_NOTEBOOK_BYTES = 50 * 1024**2
 
@@ -155,8 +157,4 @@ def write_executed(
                     "traceback": [problem],
                 }
             )
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(f".{destination.name}.tmp")
-    tmp.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(destination)
+    write_atomic(destination, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")

@@ -1,21 +1,32 @@
-"""The assignments the kit grades and the files each one's grading needs.
+"""The assignment registry: every assignment the kit grades, and all that makes it up.
 
-One list, read from the code itself, for everything that must know what an
-assignment's grading depends on: the Gradescope bundle ships exactly these files
-and the batch's content hash covers exactly these, so a changed helper, task or
-grader module cannot leave a bundle broken or an old result marked unchanged.
+One place, read from the code itself, for everything that must know an
+assignment: its checks with their functions and points, its tasks, its data, its
+notebooks, its table of mistakes and alternatives, and every file its grading
+needs. The Gradescope bundle ships exactly those files and the batch's content
+hash covers exactly those, so a changed helper, task or grader module cannot
+leave a bundle broken or an old result marked unchanged; the demo, the sample
+class, the kit's generic tests and the docs ask the registry too.
 
 An assignment is a module ``autograder/checks/<id>.py`` whose name neither starts
 with ``_`` nor is ``common``; the other modules of ``autograder/checks/`` are
 helpers. For each assignment the registry knows
 
-* its **checks** module;
+* its **checks** module, and in it the student **functions** it grades (the
+  module's ``FUNCTIONS``), each **check** with its points and whether it trains a
+  model (``@points(n)``, ``@trains``), and the installed **data sets** it reads
+  (``DATASETS``, each one of :data:`autograder.heldout.DATA_FILES`);
+* its **cases**: ``autograder/cases/<id>.py``, the known mistakes and correct
+  alternatives (not needed to grade);
+* its **notebooks**: ``source/<id>/<id>.ipynb`` (the reference), and the released
+  and solution notebooks nbgrader makes of it, in a course folder;
 * its **helpers**: the modules of ``autograder/checks/`` the checks import,
   directly or through another helper (``common.py``, ``_digits.py``);
 * its **tasks**: the modules of ``autograder/tasks/`` whose tasks the checks (or
   their helpers) run in the sandbox with ``submission.task("<module>.<function>")``
   or import, and the task modules those import (a check module that judges a
-  model with ``submission.judge(...)`` runs the export task). A task whose module the scan
+  model with ``submission.judge(...)``, itself or through a helper such as
+  ``_keras.py``, runs the export task). A task whose module the scan
   cannot read (a name computed at run time) counts as needing every task module.
 
 The **grader's own code** is every other module of the package (the two
@@ -26,9 +37,11 @@ what ``pip install`` puts in the package.
 Example:
     >>> cnn = assignment("cnn")
     >>> [p.name for p in cnn.helpers]
-    ['_digits.py', 'common.py']
+    ['_digits.py', '_keras.py', 'common.py']
     >>> [p.name for p in cnn.tasks]
     ['keras_models.py']
+    >>> cnn.functions, cnn.datasets
+    (('preprocess_images', 'build_cnn'), ('mnist',))
 """
 
 from __future__ import annotations
@@ -47,19 +60,54 @@ PACKAGE = PACKAGE_DIR.name
 _SHARED_HELPERS = ("common",)
 
 
+#: Where the course's notebooks are, for an assignment ``<id>``, under a course folder.
+SOURCE = "source/{id}/{id}.ipynb"
+RELEASED = "assignments/{id}/{id}.ipynb"
+SOLUTION = "solutions/{id}/{id}.ipynb"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hidden check: its name, the student function it is named after, its points."""
+
+    name: str
+    function: str
+    points: float
+    #: Whether it trains a model (``@trains``): seconds, not milliseconds, to run.
+    trains: bool = False
+
+
 @dataclass(frozen=True)
 class Assignment:
-    """One assignment and the files its grading needs (absolute paths, sorted by name)."""
+    """One assignment: its checks, functions, data and files (absolute paths, sorted)."""
 
     id: str
     checks: Path
     helpers: tuple[Path, ...]
     tasks: tuple[Path, ...]
     grader: tuple[Path, ...]
+    functions: tuple[str, ...] = ()
+    graded: tuple[Check, ...] = ()
+    datasets: tuple[str, ...] = ()
+    cases: Path | None = None
 
     def files(self) -> tuple[Path, ...]:
         """Every file grading it needs: the grader's code, its checks, helpers and tasks."""
         return tuple(sorted({*self.grader, self.checks, *self.helpers, *self.tasks}))
+
+    @property
+    def points(self) -> float:
+        """The most a submission can score."""
+        return sum(check.points for check in self.graded)
+
+    def checks_of(self, function: str) -> tuple[Check, ...]:
+        """The checks named after ``function``."""
+        return tuple(check for check in self.graded if check.function == function)
+
+    def notebook(self, kind: str, course: Path) -> Path:
+        """Its ``"source"``, ``"released"`` or ``"solution"`` notebook under ``course``."""
+        pattern = {"source": SOURCE, "released": RELEASED, "solution": SOLUTION}[kind]
+        return Path(course) / pattern.format(id=self.id)
 
 
 class Registry:
@@ -99,7 +147,7 @@ class Registry:
         for path in (checks, *helpers):
             scan = self._scan(path)
             task_modules |= scan.task_modules | scan.tasks_modules
-        if self._scan(checks).judges:  # (a shared helper that can judge does not count)
+        if any(self._scan(path).judges for path in (checks, *helpers)):  # e.g. through _keras
             task_modules.add(EXPORT_TASK.partition(".")[0])
         if _ANY in task_modules:
             roots = [p for p in self.tasks_dir.glob("*.py") if p.stem != "__init__"]
@@ -109,12 +157,21 @@ class Registry:
         tasks: set[Path] = set()
         for root in roots:
             tasks |= {root, *self._closure(root, self.tasks_dir, lambda scan: scan.tasks_modules)}
+        scan = self._scan(checks)
+        cases = self.package_dir / "cases" / f"{assignment_id}.py"
         return Assignment(
             id=assignment_id,
             checks=checks,
             helpers=tuple(sorted(helpers)),
             tasks=tuple(sorted(tasks)),
             grader=self.grader_files(),
+            functions=scan.functions,
+            graded=tuple(
+                Check(name, function_of(name, scan.functions) or "", points, trains)
+                for name, points, trains in scan.checks
+            ),
+            datasets=scan.datasets,
+            cases=cases if cases.is_file() else None,
         )
 
     def grader_files(self) -> tuple[Path, ...]:
@@ -126,6 +183,8 @@ class Registry:
             if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
                 continue
             if relative.parts[0] in ("checks", "tasks") and relative.parts[1:] != ("__init__.py",):
+                continue
+            if relative.parts[0] == "cases":  # the kit's tests and the demo read them, not grading
                 continue
             if path.is_file():
                 files.append(path)
@@ -172,6 +231,11 @@ class _Scan:
     task_modules: frozenset[str]
     #: Whether it judges a model (``submission.judge(...)``), which runs the export task.
     judges: bool = False
+    #: A checks module's ``FUNCTIONS`` and ``DATASETS``, and its checks:
+    #: ``(name, points, trains)`` for each top-level ``test_*`` function, in order.
+    functions: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    checks: tuple[tuple[str, float, bool], ...] = ()
 
 
 def _scan(path: Path) -> _Scan:
@@ -221,8 +285,64 @@ def _scan(path: Path) -> _Scan:
         ):
             judges = True
     return _Scan(
-        frozenset(imported["checks"]), frozenset(imported["tasks"]), frozenset(tasks), judges
+        frozenset(imported["checks"]),
+        frozenset(imported["tasks"]),
+        frozenset(tasks),
+        judges,
+        functions=_literal_names(tree, "FUNCTIONS"),
+        datasets=_literal_names(tree, "DATASETS"),
+        checks=tuple(_checks(tree)),
     )
+
+
+def _literal_names(tree: ast.Module, name: str) -> tuple[str, ...]:
+    """A module-level ``NAME = ("a", "b")`` (a tuple or list of strings); ``()`` if absent."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    return ()
+                if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+                    return tuple(value)
+    return ()
+
+
+def _checks(tree: ast.Module):
+    """``(name, points, trains)`` of each top-level ``test_*`` function.
+
+    Points come from ``@points(n)`` (1 without it), training from ``@trains``.
+    """
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            points, trains = 1.0, False
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Name)
+                    and decorator.func.id == "points"
+                    and decorator.args
+                ):
+                    points = float(ast.literal_eval(decorator.args[0]))
+                elif isinstance(decorator, ast.Name) and decorator.id == "trains":
+                    trains = True
+            yield node.name, points, trains
+
+
+def function_of(check: str, functions: tuple[str, ...] | list[str]) -> str | None:
+    """The student function a check ``test_<function>_<property>`` is named after.
+
+    The longest matching name wins, so ``test_sigmoid_derivative_values`` belongs
+    to ``sigmoid_derivative``, not ``sigmoid``.
+
+    Example:
+        >>> function_of("test_sigmoid_derivative_values", ["sigmoid", "sigmoid_derivative"])
+        'sigmoid_derivative'
+    """
+    matches = [f for f in functions if check.startswith(f"test_{f}_")]
+    return max(matches, key=len) if matches else None
 
 
 def _module_strings(tree: ast.Module) -> dict[str, str]:
@@ -280,3 +400,31 @@ def assignment(assignment_id: str) -> Assignment:
 def grader_files() -> tuple[Path, ...]:
     """The grader's own code files."""
     return REGISTRY.grader_files()
+
+
+def graded_functions(assignment_id: str) -> tuple[str, ...]:
+    """The student functions an assignment's checks grade, in the notebook's order."""
+    return REGISTRY.assignment(assignment_id).functions
+
+
+def main() -> int:
+    """``autograder assignments``: print what the registry knows of each assignment."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Assignments")
+    for column in ("assignment", "functions", "checks", "points", "trains", "data", "tasks"):
+        table.add_column(column, no_wrap=column == "assignment")
+    for assignment_id in assignment_ids():
+        book = assignment(assignment_id)
+        table.add_row(
+            assignment_id,
+            str(len(book.functions)),
+            str(len(book.graded)),
+            f"{book.points:g}",
+            str(sum(check.trains for check in book.graded)),
+            ", ".join(book.datasets) or "-",
+            ", ".join(path.stem for path in book.tasks) or "-",
+        )
+    Console().print(table)
+    return 0

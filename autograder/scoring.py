@@ -1,89 +1,29 @@
 """Run an assignment's hidden checks against a submission and score them.
 
-The checks are pytest modules (``autograder/checks/<assignment>.py``) run in
-the grader's process by ``pytest.main`` with a plugin that hands them the
-submission. Results come out in Gradescope's ``results.json`` format.
+The checks are pytest modules (``autograder/checks/<assignment>.py``, found by
+:mod:`autograder.registry`) run in the grader's process by ``pytest.main`` with a
+plugin that hands them the submission; each check's outcome is a
+:class:`~autograder.results.CheckResult`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
-import json
 import os
-import tempfile
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from autograder import registry
 from autograder.checks.common import CheckFailure
+from autograder.results import CheckResult
 from autograder.submission import Submission, SubmissionError
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-
-
-@dataclass
-class CheckResult:
-    """The outcome of one hidden check."""
-
-    name: str
-    score: float
-    max_score: float
-    output: str
-
-    @property
-    def passed(self) -> bool:
-        return self.score >= self.max_score
-
-    def to_gradescope(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "score": self.score,
-            "max_score": self.max_score,
-            "status": "passed" if self.passed else "failed",
-            "output": self.output,
-            "visibility": "visible",
-        }
-
-
-def graded_functions(assignment: str) -> tuple[str, ...]:
-    """The student functions an assignment's checks grade (its module's ``FUNCTIONS``)."""
-    path = check_module_path(assignment)
-    spec = importlib.util.spec_from_file_location(f"_autograder_checks_{assignment}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return tuple(module.FUNCTIONS)
-
-
-def available_assignments() -> list[str]:
-    """Assignment ids that have hidden checks (see :mod:`autograder.registry`)."""
-    return list(registry.assignment_ids())
-
-
-def check_module_path(assignment: str) -> Path:
-    """Path of the checks of ``assignment``; ``ValueError`` for an unknown id."""
-    return registry.assignment(assignment).checks
-
-
-def function_of(check: str, functions: list[str]) -> str | None:
-    """The student function a check ``test_<function>_<property>`` is named after.
-
-    The longest matching name wins, so ``test_sigmoid_derivative_values`` belongs
-    to ``sigmoid_derivative``, not ``sigmoid``.
-
-    Example:
-        >>> function_of("test_sigmoid_derivative_values", ["sigmoid", "sigmoid_derivative"])
-        'sigmoid_derivative'
-    """
-    matches = [f for f in functions if check.startswith(f"test_{f}_")]
-    return max(matches, key=len) if matches else None
 
 
 def _student_message(excinfo: pytest.ExceptionInfo) -> str:
@@ -110,6 +50,7 @@ class _ChecksPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points of a hidden check")
+        config.addinivalue_line("markers", "trains: a hidden check that trains a model")
 
     @pytest.fixture
     def submission(self) -> Submission:
@@ -165,7 +106,7 @@ def run_checks(
         >>> all(r.score == 0 for r in results)
         True
     """
-    path = check_module_path(assignment)
+    path = registry.assignment(assignment).checks
     plugin = _ChecksPlugin(submission, only)
     args = [
         str(path),
@@ -200,35 +141,3 @@ def run_checks(
             f"the checks of {assignment!r} could not run:\n{sink.getvalue()[-3000:]}"
         )
     return [plugin.results[name] for name in plugin.order]
-
-
-def gradescope_results(
-    results: list[CheckResult], *, execution_time: float, notes: list[str]
-) -> dict[str, Any]:
-    """Gradescope's ``results.json`` document for one submission."""
-    document: dict[str, Any] = {
-        "score": round(sum(r.score for r in results), 4),
-        "max_score": round(sum(r.max_score for r in results), 4),
-        "execution_time": round(execution_time, 3),
-        "tests": [r.to_gradescope() for r in results],
-    }
-    if notes:
-        document["output"] = "\n".join(notes)
-    return document
-
-
-def write_json_atomic(path: str | os.PathLike, document: dict[str, Any]) -> None:
-    """Write ``document`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

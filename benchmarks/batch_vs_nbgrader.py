@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder.registry import assignment_ids  # noqa: E402
 from autograder.sample_class import make_class, make_course  # noqa: E402
-from autograder.scoring import available_assignments  # noqa: E402
 from tests.test_batch import gradebook_dump, scores_by_submission  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     assignments = [
         a
-        for a in available_assignments()
+        for a in list(assignment_ids())
         if (ROOT / "solutions" / a / f"{a}.ipynb").exists()
         and (not args.assignments or a in args.assignments)
     ]

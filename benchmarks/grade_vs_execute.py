@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.registry import assignment_ids  # noqa: E402
 from autograder.sandbox import bubblewrap  # noqa: E402
-from autograder.scoring import available_assignments  # noqa: E402
 
 
 def timed(argv: list[str], cwd: Path) -> float:
@@ -45,7 +45,7 @@ def main() -> None:
     ratios = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for assignment in args.assignments or available_assignments():
+        for assignment in args.assignments or list(assignment_ids()):
             notebook = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
             if not notebook.exists():
                 continue

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograder import sandbox  # noqa: E402
 from autograder.notebook import Cell  # noqa: E402
-from autograder.remote import SandboxedSubmission  # noqa: E402
+from autograder.sandboxed import SandboxedSubmission  # noqa: E402
 from autograder.submission import Unavailable  # noqa: E402
 
 GiB, MiB = 1024**3, 1024**2

@@ -37,6 +37,7 @@ KERAS_ASSIGNMENTS = ("keras_intro", "cnn", "lstm", "attention", "autoencoder")
 GRADE = (
     "import json, sys; from autograder.grade import grade_notebook; "
     "d = grade_notebook(sys.argv[1], assignment=sys.argv[2]); "
+    "d = d.to_gradescope() if hasattr(d, 'to_gradescope') else d; "
     "print(json.dumps({'score': d['score'], 'max': d['max_score'], 'total': d['execution_time'], "
     "'cells': d['extra_data']['notebook_seconds'], 'metrics': d['extra_data'].get('metrics', {})}))"
 )

@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.grade import grade_notebook  # noqa: E402
-from autograder.scoring import available_assignments  # noqa: E402
+from autograder.registry import assignment_ids  # noqa: E402
 
 
 def nbconvert_seconds(notebook: Path) -> float:
@@ -47,11 +47,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("assignments", nargs="*")
     args = parser.parse_args()
-    for assignment in args.assignments or available_assignments():
+    for assignment in args.assignments or list(assignment_ids()):
         notebook = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
         if not notebook.exists():
             continue
-        runs = [grade_notebook(notebook, assignment=assignment) for _ in range(args.runs)]
+        runs = [
+            grade_notebook(notebook, assignment=assignment).to_gradescope()
+            for _ in range(args.runs)
+        ]
         cells = [r["extra_data"]["notebook_seconds"] for r in runs]
         checks = [r["execution_time"] - r["extra_data"]["notebook_seconds"] for r in runs]
         scores = sorted({f"{r['score']:g}/{r['max_score']:g}" for r in runs})

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from autograder.grade import grade_notebook
-from autograder.scoring import available_assignments
+from autograder.registry import assignment_ids
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = [a for a in available_assignments() if (ROOT / "source" / a / f"{a}.ipynb").exists()]
+ASSIGNMENTS = [a for a in list(assignment_ids()) if (ROOT / "source" / a / f"{a}.ipynb").exists()]
 
 
 def notebook_path(kind: str, assignment: str) -> Path:
@@ -37,7 +37,7 @@ def _grade_all(runs: list[tuple[str, str, int | None]]) -> list[dict]:
 
 
 def _grade_one(path: str, seed: int | None) -> dict:
-    return grade_notebook(path, seed=seed)
+    return grade_notebook(path, seed=seed).to_gradescope()
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ import pytest
 
 from autograder.grade import grade_notebook
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
-from autograder.scoring import write_json_atomic
+from autograder.sandboxed import SandboxedSubmission
 from tests.conftest import ROOT, notebook_path
 
 pytestmark = pytest.mark.slow
@@ -167,7 +166,7 @@ def partial_score(tmp_path_factory):
     path = _notebook(
         tmp_path_factory.mktemp("honest"), "solutions", [BROKEN_DEFINITION], "fails_tanh_derivative"
     )
-    document = grade_notebook(path, assignment=ASSIGNMENT)
+    document = grade_notebook(path, assignment=ASSIGNMENT).to_gradescope()
     assert 0 < document["score"] < document["max_score"]
     return document["score"]
 
@@ -177,8 +176,9 @@ def test_cheat_on_the_stub_scores_zero(tmp_path, name):
     results = tmp_path / "results" / "results.json"
     cheat = CHEATS[name] % {"root": str(ROOT), "assignment": ASSIGNMENT, "results": str(results)}
     path = _notebook(tmp_path, "assignments", [cheat], name)
-    document = grade_notebook(path, assignment=ASSIGNMENT)
-    write_json_atomic(results, document)
+    graded = grade_notebook(path, assignment=ASSIGNMENT)
+    graded.write(results)
+    document = graded.to_gradescope()
     assert document["score"] == 0
     assert document["max_score"] > 0
     # The results file is the grader's, whatever the notebook wrote.
@@ -193,7 +193,7 @@ def test_cheat_on_a_partial_solution_gains_nothing(tmp_path, name, partial_score
         "results": str(tmp_path / "results.json"),
     }
     path = _notebook(tmp_path, "solutions", [BROKEN_DEFINITION, cheat], name)
-    document = grade_notebook(path, assignment=ASSIGNMENT)
+    document = grade_notebook(path, assignment=ASSIGNMENT).to_gradescope()
     assert document["score"] <= partial_score
 
 
@@ -265,12 +265,12 @@ def test_in_place_modification_hidden_by_a_patched_encoder_gains_nothing(tmp_pat
     honest = grade_notebook(
         _notebook(tmp_path, "solutions", [MODIFIES_INPUT], "fails_relu_does_not_modify_input"),
         assignment=ASSIGNMENT,
-    )
+    ).to_gradescope()
     cheat = grade_notebook(
         _notebook(tmp_path, "solutions", [MODIFIES_INPUT, HIDES_MODIFICATION],
                   "cheats_hides_in_place_modification"),
         assignment=ASSIGNMENT,
-    )  # fmt: skip
+    ).to_gradescope()  # fmt: skip
     failed = {test["name"] for test in honest["tests"] if test["score"] < test["max_score"]}
     assert "test_relu_does_not_modify_input" in failed
     assert cheat["score"] <= honest["score"] < honest["max_score"]

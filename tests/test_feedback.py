@@ -11,11 +11,14 @@ import pytest
 
 from autograder import feedback
 from autograder.feedback import feedback_page, readable_name, write_feedback
-from autograder.scoring import graded_functions
+from autograder.registry import graded_functions
+
+#: The checks' scores that make up each total the tests use (the total is their sum).
+_SCORES = {3.0: (2.0, 0.0, 1.0), 5.0: (2.0, 1.5, 1.5), 1.0: (1.0, 0.0, 0.0)}
 
 
 def _results(score: float = 3.0) -> dict:
-    return {
+    document = {
         "score": score,
         "max_score": 5.0,
         "execution_time": 1.234,
@@ -48,6 +51,10 @@ def _results(score: float = 3.0) -> dict:
         ],
         "extra_data": {"assignment": "activations", "seed": 1234, "sandbox": "bubblewrap"},
     }
+    for test, points in zip(document["tests"], _SCORES[float(score)], strict=True):
+        test["score"] = points
+        test["status"] = "passed" if points >= test["max_score"] else "failed"
+    return document
 
 
 class _Text(HTMLParser):

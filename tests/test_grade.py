@@ -121,7 +121,7 @@ def test_cli_refuses_an_unknown_assignment_clearly(tmp_path):
 def test_broken_files_score_zero_with_the_reason(tmp_path, content, reason):
     path = tmp_path / "broken.ipynb"
     path.write_bytes(content)
-    document = grade_notebook(path, assignment=ASSIGNMENTS[0])
+    document = grade_notebook(path, assignment=ASSIGNMENTS[0]).to_gradescope()
     assert document["score"] == 0 and document["max_score"] > 0
     assert reason in document["output"]
     assert all(reason in test["output"] for test in document["tests"])
@@ -149,13 +149,17 @@ def test_visible_test_cells_do_not_count(tmp_path):
             if _is_test_cell(cell):
                 cell.source = "assert False, 'rewritten by the student'"
 
-    document = grade_notebook(_edited(tmp_path, assignment, sabotage), assignment=assignment)
+    document = grade_notebook(
+        _edited(tmp_path, assignment, sabotage), assignment=assignment
+    ).to_gradescope()
     assert document["score"] == document["max_score"]
 
     def delete_tests(notebook):
         notebook.cells = [c for c in notebook.cells if not _is_test_cell(c)]
 
-    document = grade_notebook(_edited(tmp_path, assignment, delete_tests), assignment=assignment)
+    document = grade_notebook(
+        _edited(tmp_path, assignment, delete_tests), assignment=assignment
+    ).to_gradescope()
     assert document["score"] == document["max_score"]
 
 
@@ -172,7 +176,7 @@ def test_deleted_solution_cells_lose_only_their_functions(tmp_path):
 
     document = grade_notebook(
         _edited(tmp_path, assignment, delete_first_solution), assignment=assignment
-    )
+    ).to_gradescope()
     assert 0 < document["score"] < document["max_score"]
     lost = [t for t in document["tests"] if t["status"] == "failed"]
     assert any("is not defined in your notebook" in t["output"] for t in lost)
@@ -182,7 +186,7 @@ def test_reordered_cells_give_a_clear_result(tmp_path):
     assignment = ASSIGNMENTS[0]
     document = grade_notebook(
         _edited(tmp_path, assignment, lambda nb: nb.cells.reverse()), assignment=assignment
-    )
+    ).to_gradescope()
     # The imports now run last, so functions that need numpy at call time still
     # work, and cells that used a function before its definition are reported.
     assert document["max_score"] > 0
@@ -203,7 +207,9 @@ def test_a_runaway_cell_is_reported_and_the_rest_graded(tmp_path, cell, note):
     path = _edited(
         tmp_path, assignment, lambda nb: nb.cells.insert(1, nbformat.v4.new_code_cell(cell))
     )
-    document = grade_notebook(path, assignment=assignment, limits=Limits(cell_timeout=3))
+    document = grade_notebook(
+        path, assignment=assignment, limits=Limits(cell_timeout=3)
+    ).to_gradescope()
     assert note in document["output"]
     assert document["score"] == document["max_score"]
 
@@ -234,7 +240,7 @@ def test_the_grader_process_never_imports_keras():
         "import sys\n"
         "from autograder.grade import grade_notebook\n"
         f"doc = grade_notebook({str(notebook_path('solutions', keras_assignments[0]))!r})\n"
-        "assert doc['score'] == doc['max_score'], doc\n"
+        "assert doc.score == doc.max_score, doc\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')]\n"
         "assert not loaded, loaded\n"
     )
@@ -247,7 +253,7 @@ def test_the_file_name_decides_the_assignment_and_a_disagreeing_metadata_is_repo
     """``backprop.ipynb`` holding the activations solution is graded as backprop, and says so."""
     path = tmp_path / "backprop.ipynb"
     path.write_bytes(notebook_path("solutions", "activations").read_bytes())
-    document = grade_notebook(path)
+    document = grade_notebook(path).to_gradescope()
     assert document["extra_data"]["assignment"] == "backprop"
     assert document["score"] < document["max_score"]
     assert "metadata says it is the assignment `activations`" in document["output"]

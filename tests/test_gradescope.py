@@ -18,7 +18,7 @@ import pytest
 
 from autograder import gradescope, registry
 from autograder.gradescope import build_bundle
-from autograder.scoring import available_assignments
+from autograder.registry import assignment_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "gradient_descent"
@@ -38,6 +38,9 @@ def _gradescope(tmp_path: Path, bundle: Path) -> Path:
         archive.extractall(root / "source")
     (root / "venv" / "bin").mkdir(parents=True)
     (root / "venv" / "bin" / "autograder").symlink_to(AUTOGRADER)
+    python = root / "venv" / "bin" / "python"  # this venv's interpreter, as setup.sh's would be
+    python.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+    python.chmod(0o755)
     (root / "submission").mkdir()
     return root
 
@@ -106,7 +109,7 @@ def test_bundle_knows_only_its_assignment(tmp_path, assignment):
         [
             sys.executable,
             "-c",
-            "import autograder.scoring as s; print(s.available_assignments())",
+            "import autograder.registry as r; print(list(r.assignment_ids()))",
         ],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(tmp_path / "kit")},
@@ -139,7 +142,7 @@ def test_scripts_are_valid_bash(tmp_path, bundle):
 def test_unknown_assignment_names_the_known_ones(tmp_path):
     with pytest.raises(ValueError) as error:
         build_bundle("no_such_assignment", tmp_path)
-    for known in available_assignments():
+    for known in list(assignment_ids()):
         assert known in str(error.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -175,6 +178,11 @@ def test_grader_failure_scores_zero_with_a_message(tmp_path, bundle):
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0
     assert "could not grade" in results["output"] and "exit status 3" in results["output"]
+    # written by the kit: every check of the assignment, each at 0 with the reason
+    names = [test["name"] for test in results["tests"]]
+    assert names == [check.name for check in registry.assignment(ASSIGNMENT).graded]
+    assert results["max_score"] == registry.assignment(ASSIGNMENT).points
+    assert all(t["score"] == 0 and "exit status 3" in t["output"] for t in results["tests"])
 
 
 def _scratch_venv(venv: Path, kit: Path) -> None:
@@ -253,7 +261,7 @@ def every_bundle_graded(tmp_path_factory) -> dict:
                 "-c",
                 "import json, autograder, autograder.registry as r, autograder.scoring as s\n"
                 "print(json.dumps([autograder.__file__, str(r.PACKAGE_DIR),"
-                " s.available_assignments()]))",
+                " list(r.assignment_ids())]))",
             ],
             cwd=home,
             capture_output=True,

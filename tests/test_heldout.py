@@ -26,7 +26,7 @@ import pytest
 from autograder import heldout, sandbox
 from autograder.checks import _digits, keras_intro, lstm, rbm
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
+from autograder.sandboxed import SandboxedSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,7 +143,7 @@ def test_views_are_made_once_and_cached(fresh_cache):
         assert view.parent == cache
         assert stat.S_IMODE(view.stat().st_mode) == 0o644
         assert hashlib.sha256(original.read_bytes()).hexdigest()[:16] in view.name
-    assert not list(cache.glob(".tmp-*"))
+    assert not list(cache.glob(".*.tmp"))
     assert len(list(cache.iterdir())) == len(first)
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from autograder import monitor, sandbox
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
+from autograder.sandboxed import SandboxedSubmission
 from autograder.submission import Unavailable
 
 MiB = 1024**2
@@ -389,7 +389,7 @@ def test_a_killed_grader_leaves_nothing_behind(tmp_path):
     script.write_text(
         "import sys, time\n"
         "from autograder.notebook import Cell\n"
-        "from autograder.remote import SandboxedSubmission\n"
+        "from autograder.sandboxed import SandboxedSubmission\n"
         "s = SandboxedSubmission([Cell(1, 'import time\\ntime.sleep(600)')])\n"
         "print(s.jail.dir, s.jail.uid, flush=True)\n"
         "s.run()\n"

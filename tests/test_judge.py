@@ -16,8 +16,9 @@ import pytest
 
 from autograder import judge, judging, sandbox
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
-from autograder.scoring import function_of, graded_functions, run_checks
+from autograder.registry import function_of, graded_functions
+from autograder.sandboxed import SandboxedSubmission
+from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission, SubmissionError
 from autograder.tasks import keras_models
 

@@ -28,7 +28,8 @@ from nbgrader.utils import determine_grade
 from autograder import nbgrader_grading
 from autograder.batch import Outcome, find_jobs
 from autograder.gradebook import course_config
-from autograder.sample_class import make_course, submission
+from autograder.results import Results
+from autograder.sample_class import handed_in, make_course
 from tests.conftest import ROOT
 from tests.test_batch import gradebook_dump
 
@@ -42,7 +43,7 @@ FAKE = "forged by the student"
 def forger_notebook() -> bytes:
     """The released stub, plus a cell that writes a full-marks results.json wherever it can:
     its working folder (nbgrader's autograded folder, in a kernel) and any course above it."""
-    notebook = nbformat.reads(submission(ROOT, ASSIGNMENT, "cheat").decode(), as_version=4)
+    notebook = nbformat.reads(handed_in(ROOT, ASSIGNMENT, "cheat").decode(), as_version=4)
     fake = json.dumps({"score": 30, "max_score": 30, "tests": [], "output": FAKE})
     notebook.cells[1] = nbformat.v4.new_code_cell(
         "from pathlib import Path\n"
@@ -62,7 +63,7 @@ def forger_notebook() -> bytes:
 
 def naive_notebook() -> bytes:
     """The solution with a softmax that overflows: some of softmax's checks pass, not all."""
-    notebook = nbformat.reads(submission(ROOT, ASSIGNMENT, "honest").decode(), as_version=4)
+    notebook = nbformat.reads(handed_in(ROOT, ASSIGNMENT, "honest").decode(), as_version=4)
     (cell,) = [
         c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "softmax"
     ]
@@ -86,7 +87,7 @@ def build_course(course: Path) -> None:
         elif kind == "naive":
             notebook.write_bytes(naive_notebook())
         else:
-            notebook.write_bytes(submission(ROOT, ASSIGNMENT, kind))
+            notebook.write_bytes(handed_in(ROOT, ASSIGNMENT, kind))
     # The forger also hands in a results.json with full marks, stamped with the very
     # digest the kit will compute for that notebook.
     (job,) = find_jobs(course / "submitted", student="dan")
@@ -254,7 +255,7 @@ def test_autograde_records_nothing_when_the_kit_cannot_grade(courses, tmp_path, 
     before = gradebook_dump(course)
 
     def fails(self, job):
-        return Outcome(job, "failed", {"output": "The grader failed on this submission."})
+        return Outcome(job, "failed", Results([], notes=["The grader failed on this submission."]))
 
     monkeypatch.setattr(nbgrader_grading.Batch, "grade", fails)
     answer = api(course).autograde(ASSIGNMENT, "ada")

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.scoring import function_of, graded_functions, run_checks
+from autograder.registry import function_of, graded_functions
+from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission
 from tests.conftest import ASSIGNMENTS, ROOT, notebook_path
 

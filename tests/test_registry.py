@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import registry, scoring
+from autograder import registry
 from autograder.registry import PACKAGE_DIR, Registry
 
 IDS = registry.assignment_ids()
@@ -31,15 +31,33 @@ def _imported_after(modules: list[str], prefix: str) -> set[str]:
     return set(json.loads(probe.stdout))
 
 
-def test_the_assignments_are_the_checks_modules_and_scoring_agrees():
+def test_the_assignments_are_the_checks_modules():
     assert IDS == tuple(sorted(IDS)) and len(IDS) >= 9
     assert {"cnn", "autoencoder", "backprop"} <= set(IDS)
-    assert not {"common", "_digits", "__init__"} & set(IDS)
-    assert scoring.available_assignments() == list(IDS)
+    assert not {"common", "_digits", "_keras", "_reference", "__init__"} & set(IDS)
     for assignment_id in IDS:
         entry = registry.assignment(assignment_id)
-        assert entry.checks == scoring.check_module_path(assignment_id)
+        assert entry.checks.name == f"{assignment_id}.py"
         assert "FUNCTIONS" in entry.checks.read_text()
+
+
+def test_the_registry_reads_functions_points_and_training_checks_from_the_code():
+    """What the registry reads with ast is what importing the checks module gives."""
+    import importlib
+
+    for assignment_id in IDS:
+        entry = registry.assignment(assignment_id)
+        module = importlib.import_module(f"autograder.checks.{assignment_id}")
+        assert entry.functions == tuple(module.FUNCTIONS)
+        assert entry.datasets == tuple(getattr(module, "DATASETS", ()))
+        checks = {n: f for n, f in vars(module).items() if n.startswith("test_")}
+        assert [c.name for c in entry.graded] == list(checks)
+        for check in entry.graded:
+            markers = {m.name: m for m in getattr(checks[check.name], "pytestmark", [])}
+            points = float(markers["points"].args[0]) if "points" in markers else 1.0
+            assert check.points == points
+            assert check.trains == ("trains" in markers)
+            assert check.function in entry.functions
     with pytest.raises(ValueError, match="expected one of"):
         registry.assignment("no_such_assignment")
 
@@ -58,8 +76,8 @@ def test_tasks_are_those_the_checks_run_and_what_those_import(assignment_id):
     named = set()
     for path in (entry.checks, *entry.helpers):
         named |= set(re.findall(r"\.task\(\s*f?\"(\w+)\.", path.read_text()))
-    if "submission.judge(" in entry.checks.read_text():
-        named.add("keras_models")  # the model is exported by the child first
+    if any("submission.judge(" in p.read_text() for p in (entry.checks, *entry.helpers)):
+        named.add("keras_models")  # the model is exported by the child first (also via _keras)
     assert {p.stem for p in entry.tasks} >= named
     if named:
         loaded = _imported_after([f"autograder.tasks.{m}" for m in sorted(named)], "autograder.")
@@ -75,9 +93,10 @@ def test_the_keras_assignments_need_the_shared_digits_and_their_tasks():
     )
     checks = PACKAGE_DIR / "checks"
     tasks = PACKAGE_DIR / "tasks"
-    assert cnn.helpers == (checks / "_digits.py", checks / "common.py")
-    assert autoencoder.helpers == (checks / "_digits.py", checks / "common.py")
-    assert backprop.helpers == (checks / "common.py",)
+    shared = (checks / "_digits.py", checks / "_keras.py", checks / "common.py")
+    assert cnn.helpers == shared
+    assert autoencoder.helpers == shared
+    assert backprop.helpers == (checks / "_reference.py", checks / "common.py")
     assert cnn.tasks == (tasks / "keras_models.py",)
     # The autoencoder's models are judged: the child runs only the export task.
     assert autoencoder.tasks == (tasks / "keras_models.py",)
@@ -87,7 +106,7 @@ def test_the_keras_assignments_need_the_shared_digits_and_their_tasks():
 def test_the_grader_is_every_other_module_of_the_package():
     grader = set(registry.grader_files())
     everything = {p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts}
-    subpackages = {p for p in everything if p.parent.name in ("checks", "tasks")}
+    subpackages = {p for p in everything if p.parent.name in ("checks", "tasks", "cases")}
     inits = {PACKAGE_DIR / "checks" / "__init__.py", PACKAGE_DIR / "tasks" / "__init__.py"}
     assert grader == (everything - subpackages) | inits
     for name in ("sandbox.py", "child.py", "channel.py", "grade.py", "registry.py"):

@@ -8,7 +8,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
+from autograder.sandboxed import SandboxedSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
 

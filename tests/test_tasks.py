@@ -7,7 +7,7 @@ import pytest
 
 from autograder import tasks
 from autograder.notebook import Cell
-from autograder.remote import SandboxedSubmission
+from autograder.sandboxed import SandboxedSubmission
 from autograder.submission import (
     FunctionMissing,
     LocalSubmission,

@@ -23,10 +23,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.checks._reference import sigmoid, softmax
 from autograder.checks.common import (
     RTOL_ANALYTIC,
     RTOL_GRADIENT,
     NumpyFunc,
+    diagnose,
     expect_array,
     expect_finite,
     expect_finite_array,
@@ -35,7 +37,6 @@ from autograder.checks.common import (
     fail,
     numeric_gradient,
     points,
-    rel_error,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -59,18 +60,12 @@ ATOL_LIMIT = 1e-12
 STEP = 1e-5
 
 # --------------------------------------------------------------------------------------
-# Reference implementation (stays in the grader).
+# Reference implementation (stays in the grader; sigmoid and softmax: _reference).
 # --------------------------------------------------------------------------------------
 
 
-def _sigmoid(z):
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _sigmoid_derivative(z):
-    s = _sigmoid(z)
+    s = sigmoid(z)
     return s * (1.0 - s)
 
 
@@ -98,12 +93,6 @@ def _leaky_relu(z, negative_slope=0.01):
 def _leaky_relu_derivative(z, negative_slope=0.01):
     z = np.asarray(z, dtype=float)
     return np.where(z > 0, 1.0, negative_slope)
-
-
-def _softmax(z, axis=-1):
-    z = np.asarray(z, dtype=float)
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _forward(x, weights, activation):
@@ -226,7 +215,7 @@ _SIGMOID_HINT = (
 @points(1)
 def test_sigmoid_values_match_reference(submission, rng):
     """sigmoid(z) equals 1 / (1 + exp(-z)) elementwise, for arrays of any shape."""
-    _check_values(submission, "sigmoid", _sigmoid, _arrays(rng), _SIGMOID_HINT)
+    _check_values(submission, "sigmoid", sigmoid, _arrays(rng), _SIGMOID_HINT)
 
 
 @points(1)
@@ -236,7 +225,7 @@ def test_sigmoid_finite_for_large_inputs(submission, rng):
         submission,
         rng,
         "sigmoid",
-        _sigmoid,
+        sigmoid,
         0.0,
         1.0,
         "np.exp(z) overflows to inf for z > 709, and inf / inf is nan (as in "
@@ -250,7 +239,7 @@ def test_sigmoid_derivative_matches_finite_differences(submission, rng):
     _check_finite_differences(
         submission,
         "sigmoid_derivative",
-        _sigmoid,
+        sigmoid,
         [_away_from_zero(rng, (4, 6), low=0.0), _away_from_zero(rng, (2, 3, 5), low=0.0)],
         "The derivative is sigmoid(z) * (1 - sigmoid(z)): both factors are sigmoid(z), "
         "not z. The argument is the pre-activation z, not sigmoid(z).",
@@ -501,7 +490,7 @@ def _check_softmax(submission, z, axis, finite_hint=_SOFTMAX_HINT):
             f"{sums.min():.4g} to {sums.max():.4g}; expected every sum along axis {axis} "
             f"to be 1. {_AXIS_HINT}"
         )
-    expect_array(call, array, _softmax(z, axis=axis), hint=_SOFTMAX_HINT)
+    expect_array(call, array, softmax(z, axis=axis), hint=_SOFTMAX_HINT)
 
 
 @points(2)
@@ -576,28 +565,28 @@ def _norms_call(x, weights) -> str:
     )
 
 
-def _diagnose(received: np.ndarray, x, weights, expected: np.ndarray) -> str:
-    """A hint naming the likely mistake when the received norms match a known wrong pass."""
-    known = [
+def _known_mistakes(x, weights, expected: np.ndarray) -> list:
+    """``(norms of a known wrong backward pass, the hint naming it)`` for :func:`diagnose`."""
+    return [
         (
             expected[::-1],
             "Your norms are in reverse order: entry 0 is for the first layer W_1, "
             "the last entry for W_L.",
         ),
         (
-            _layer_gradient_norms(x, weights, np.sin, lambda a, h: np.ones_like(a)),
+            lambda: _layer_gradient_norms(x, weights, np.sin, lambda a, h: np.ones_like(a)),
             "Your norms ignore activation_derivative: multiply by it at every layer, "
             "the last one included.",
         ),
         (
-            _layer_gradient_norms(
+            lambda: _layer_gradient_norms(
                 x, weights, np.sin, lambda a, h: np.cos(a), output_derivative=False
             ),
             "The loss is h_L.sum() with h_L = activation(a_L), so delta_L = "
             "activation_derivative(a_L), not ones.",
         ),
         (
-            _layer_gradient_norms(x, weights, np.sin, lambda a, h: np.cos(h)),
+            lambda: _layer_gradient_norms(x, weights, np.sin, lambda a, h: np.cos(h)),
             "Pass the pre-activation a_l = h_{l-1} @ W_l to activation_derivative, "
             "not the activation h_l.",
         ),
@@ -606,10 +595,6 @@ def _diagnose(received: np.ndarray, x, weights, expected: np.ndarray) -> str:
             "Your numbers look like squared norms: take the square root of the sum of squares.",
         ),
     ]
-    for wrong, hint in known:
-        if wrong.shape == received.shape and rel_error(received, wrong) <= RTOL_ANALYTIC:
-            return hint
-    return f"Check the backward pass: {_BACKPROP}"
 
 
 def _check_norms(submission, x, weights, expected, rtol):
@@ -618,7 +603,13 @@ def _check_norms(submission, x, weights, expected, rtol):
     shape_hint = "Return one norm per weight matrix, as an array of shape (L,)."
     array = expect_shape(call, got, (len(weights),), hint=shape_hint)
     expect_finite(call, array, hint=f"Check the backward pass: {_BACKPROP}")
-    expect_array(call, array, expected, rtol=rtol, hint=_diagnose(array, x, weights, expected))
+    hint = diagnose(
+        array,
+        _known_mistakes(x, weights, expected),
+        f"Check the backward pass: {_BACKPROP}",
+        rtol=RTOL_ANALYTIC,
+    )
+    expect_array(call, array, expected, rtol=rtol, hint=hint)
 
 
 @points(3)

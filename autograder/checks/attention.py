@@ -41,27 +41,38 @@ The classifier is trained on one-hot targets with its own compiled loss.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from autograder.checks.common import (
-    RTOL_ANALYTIC,
+from autograder.checks._keras import (
+    BUILD_TIMEOUT,
+    CATEGORICAL,
+    TRAIN_TIMEOUT,
     accuracy,
     carried,
+    expect_learned,
+    expect_loss,
+    model_facts,
+    predictions,
+    trained_predictions,
+    training_seed,
+)
+from autograder.checks._reference import sigmoid, softmax
+from autograder.checks.common import (
     describe,
+    diagnose,
     expect_array,
     expect_finite,
     expect_finite_array,
-    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
     fail,
     points,
-    rel_error,
     report_metric,
-    trained_predictions,
+    trains,
 )
 from autograder.submission import (
     StudentException,
@@ -86,10 +97,6 @@ RTOL_FLOAT32 = 1e-5
 SUM_TOLERANCE = 1e-9
 #: How far below the other rows the shifted query rows' scores lie (see the module doc).
 ROW_SHIFT = -400.0
-#: Time (s) a task that builds and calls a layer or a model may take, Keras import included.
-BUILD_TIMEOUT = 60.0
-#: Time (s) the learning check's training task may take (about 5 s on 2 cores).
-TRAIN_TIMEOUT = 120.0
 
 # The learning check, measured with this module's data and budget on 2 CPU cores
 # (about 4.5 s per training): the reference classifier reaches held-out accuracy 0.999
@@ -120,12 +127,6 @@ BLOCK_LAYERS = ("MultiHeadAttention", "LayerNormalization")
 # ---------------------------------------------------------------------------
 
 
-def _softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
-    shifted = scores - np.max(scores, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
 def _attention(
     q: np.ndarray,
     k: np.ndarray,
@@ -140,7 +141,7 @@ def _attention(
     scores = q @ np.swapaxes(k, -1, -2) / divisor  # (..., T_q, T_k)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
-    weights = _softmax(scores, axis=axis)
+    weights = softmax(scores, axis=axis)
     return weights @ v, weights  # (..., T_q, d_v)
 
 
@@ -205,6 +206,16 @@ def _at(call: str, index: str) -> str:
     return f"{head}{index}{sep}{tail}"
 
 
+def _pair(call: str, result: Any) -> tuple[Any, Any]:
+    """``result`` as ``(output, weights)``; fail unless it is a pair."""
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        fail(
+            f"`{call}` returned {describe(result)}; expected a tuple `(output, weights)`. "
+            "Return both the attended values and the attention weights."
+        )
+    return result[0], result[1]
+
+
 def _call_attention(submission, call: str, q, k, v, mask=None) -> tuple[Any, Any]:
     kwargs = {} if mask is None else {"mask": mask}
     try:
@@ -216,59 +227,56 @@ def _call_attention(submission, call: str, q, k, v, mask=None) -> tuple[Any, Any
             f"{error} (for {_shape_text(q, k, v)}). Hint: with leading batch axes, transpose "
             "only the last two axes of k, np.swapaxes(k, -1, -2); k.T reverses all of them."
         ) from None
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        fail(
-            f"`{call}` returned {describe(result)}; expected a tuple `(output, weights)`. "
-            "Return both the attended values and the attention weights."
-        )
-    return result[0], result[1]
+    return _pair(call, result)
+
+
+#: The hint of a wrong shape of the unmasked weights.
+WEIGHTS_SHAPE = "The weights have shape (..., T_q, T_k): one row per query, one column per key."
+#: The hint when the weights are right but the output is not.
+OUTPUT_HINT = "The weights are right; the output is weights @ v, shape (..., T_q, d_v)."
 
 
 def _expect_attention_result(call: str, result: Any, q, k, v) -> tuple[np.ndarray, np.ndarray]:
     """Fail unless ``result`` is ``(output, weights)``, finite, of shapes (..., T_q, d_v), (..., T_q, T_k)."""
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        fail(
-            f"`{call}` returned {describe(result)}; expected a tuple `(output, weights)`. "
-            "Return both the attended values and the attention weights."
-        )
+    output, weights = _pair(call, result)
     output = expect_finite_array(
         _at(call, "[0]"),
-        result[0],
+        output,
         q.shape[:-1] + v.shape[-1:],
         hint="The output is (..., T_q, d_v): one attended value vector per query.",
     )
     weights = expect_finite_array(
-        _at(call, "[1]"),
-        result[1],
-        q.shape[:-1] + k.shape[-2:-1],
-        hint="The weights are (..., T_q, T_k): one row per query, one column per key.",
+        _at(call, "[1]"), weights, q.shape[:-1] + k.shape[-2:-1], hint=WEIGHTS_SHAPE
     )
     return output, weights
 
 
-def _weights_hint(got: np.ndarray, q: np.ndarray, k: np.ndarray) -> str:
-    """A hint naming the likely mistake when the unmasked weights are wrong."""
+def _expect_weights(call: str, weights: Any, q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Fail unless the unmasked weights are softmax(q k^T / sqrt(d_k)), naming a known mistake."""
+    expected = _attention(q, k, k)[1]
+    w = expect_shape(_at(call, "[1]"), weights, expected.shape, hint=WEIGHTS_SHAPE)
     d_k = q.shape[-1]
-    variants = [
-        ({"scale": 1.0}, "Your weights are those of unscaled scores: divide q @ k^T by sqrt(d_k)."),
-        (
-            {"scale": float(d_k)},
-            "Your scores are divided by d_k; divide them by sqrt(d_k) (np.sqrt(q.shape[-1])).",
-        ),
-        (
-            {"axis": -2},
-            "Your weights are normalised over the queries (axis -2): take the softmax over "
-            "the last axis, the keys, so that each query's weights sum to 1.",
-        ),
-    ]
-    for kwargs, hint in variants:
-        if got.shape == q.shape[:-1] + (k.shape[-2],):
-            if rel_error(got, _attention(q, k, k, **kwargs)[1]) <= 1e-6:
-                return hint
-    return (
+    hint = diagnose(
+        w,
+        [
+            (
+                lambda: _attention(q, k, k, scale=1.0)[1],
+                "Your weights are those of unscaled scores: divide q @ k^T by sqrt(d_k).",
+            ),
+            (
+                lambda: _attention(q, k, k, scale=float(d_k))[1],
+                "Your scores are divided by d_k; divide them by sqrt(d_k) (np.sqrt(q.shape[-1])).",
+            ),
+            (
+                lambda: _attention(q, k, k, axis=-2)[1],
+                "Your weights are normalised over the queries (axis -2): take the softmax over "
+                "the last axis, the keys, so that each query's weights sum to 1.",
+            ),
+        ],
         "weights = softmax(q @ k^T / sqrt(d_k)) over the last axis (the keys); swap the last "
-        "two axes of k (np.swapaxes(k, -1, -2)), not all of them, so leading batch axes stay."
+        "two axes of k (np.swapaxes(k, -1, -2)), not all of them, so leading batch axes stay.",
     )
+    return expect_array(_at(call, "[1]"), w, expected, hint=hint)
 
 
 def _expect_masked(
@@ -325,15 +333,18 @@ def _expect_masked(
         )
     sums = w.sum(axis=-1)
     if not np.all(np.abs(sums - 1.0) <= SUM_TOLERANCE):
-        unmasked = _softmax(q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]))
-        if rel_error(w, np.where(allowed, unmasked, 0.0)) <= 1e-6:
-            hint = (
-                "Your weights are the unmasked softmax with the masked entries zeroed "
-                "afterwards: the rows no longer sum to 1. Apply the mask to the scores "
-                "before the softmax."
-            )
-        else:
-            hint = "Mask the scores before the softmax, and normalise over the last axis."
+        hint = diagnose(
+            w,
+            [
+                (
+                    lambda: np.where(allowed, _attention(q, k, k)[1], 0.0),
+                    "Your weights are the unmasked softmax with the masked entries zeroed "
+                    "afterwards: the rows no longer sum to 1. Apply the mask to the scores "
+                    "before the softmax.",
+                )
+            ],
+            "Mask the scores before the softmax, and normalise over the last axis.",
+        )
         fail(
             f"`{call}` ({what}) returned weights whose rows sum to values between "
             f"{sums.min():.10g} and {sums.max():.10g}; expected each query's weights over the "
@@ -341,12 +352,7 @@ def _expect_masked(
         )
     hint = "weights = softmax(masked q @ k^T / sqrt(d_k)) over the keys; output = weights @ v."
     expect_array(_at(call, "[1]"), w, expected_w, hint=hint)
-    expect_array(
-        _at(call, "[0]"),
-        output,
-        expected_out,
-        hint="The weights are right; the output is weights @ v, shape (..., T_q, d_v).",
-    )
+    expect_array(_at(call, "[0]"), output, expected_out, hint=OUTPUT_HINT)
 
 
 # ---------------------------------------------------------------------------
@@ -362,20 +368,8 @@ def test_scaled_dot_product_attention_matches_reference(submission, rng):
         q, k, v = _qkv(rng, lead, t_q, t_k, d_k, d_v)
         call = f"scaled_dot_product_attention(q, k, v) with {_shape_text(q, k, v)}"
         output, weights = _call_attention(submission, call, q, k, v)
-        expected_out, expected_w = _attention(q, k, v)
-        w = expect_shape(
-            _at(call, "[1]"),
-            weights,
-            expected_w.shape,
-            hint="The weights have shape (..., T_q, T_k): one row per query, one column per key.",
-        )
-        expect_array(_at(call, "[1]"), w, expected_w, hint=_weights_hint(w, q, k))
-        expect_array(
-            _at(call, "[0]"),
-            output,
-            expected_out,
-            hint="The weights are right; the output is weights @ v, shape (..., T_q, d_v).",
-        )
+        _expect_weights(call, weights, q, k)
+        expect_array(_at(call, "[0]"), output, _attention(q, k, v)[0], hint=OUTPUT_HINT)
 
 
 @points(1)
@@ -385,12 +379,7 @@ def test_scaled_dot_product_attention_weights_sum_to_one(submission, rng):
     q, k, v = _qkv(rng, (int(rng.integers(2, 4)),), t_q, t_k, d_k, d_v, scale=1.5)
     call = f"scaled_dot_product_attention(q, k, v) with {_shape_text(q, k, v)}"
     _, weights = _call_attention(submission, call, q, k, v)
-    w = expect_shape(
-        _at(call, "[1]"),
-        weights,
-        (q.shape[0], t_q, t_k),
-        hint="The weights have shape (..., T_q, T_k).",
-    )
+    w = expect_shape(_at(call, "[1]"), weights, (q.shape[0], t_q, t_k), hint=WEIGHTS_SHAPE)
     expect_finite(_at(call, "[1]"), w, hint="Subtract each row's maximum score before np.exp.")
     if np.any(w < 0):
         fail(
@@ -419,10 +408,7 @@ def test_scaled_dot_product_attention_scales_scores_by_sqrt_dk(submission, rng):
     q, k, v = _qkv(rng, (2,), t_q, t_k, d_k, d_v)
     call = f"scaled_dot_product_attention(q, k, v) with {_shape_text(q, k, v)}"
     _, weights = _call_attention(submission, call, q, k, v)
-    w = expect_shape(
-        _at(call, "[1]"), weights, (2, t_q, t_k), hint="The weights have shape (..., T_q, T_k)."
-    )
-    expect_array(_at(call, "[1]"), w, _attention(q, k, v)[1], hint=_weights_hint(w, q, k))
+    _expect_weights(call, weights, q, k)
 
 
 @points(2)
@@ -534,17 +520,23 @@ def test_causal_mask_values(submission, rng):
         expected = _causal_mask(length)
         if np.array_equal(got != 0, expected):
             continue
-        if np.array_equal(got != 0, expected.T):
-            hint = (
-                "Your mask is the upper triangle: query i may only look at positions j <= i, "
-                "so keep the entries on and BELOW the diagonal (np.tril)."
-            )
-        elif np.array_equal(got != 0, np.tril(expected, -1)):
-            hint = "Your mask misses the diagonal: a position may attend to itself (j <= i)."
-        elif np.array_equal(got == 0, expected):
-            hint = "Your mask is inverted: True means may attend (j <= i)."
-        else:
-            hint = "Entry (i, j) is True exactly when j <= i."
+        hint = diagnose(
+            got != 0,
+            [
+                (
+                    expected.T,
+                    "Your mask is the upper triangle: query i may only look at positions "
+                    "j <= i, so keep the entries on and BELOW the diagonal (np.tril).",
+                ),
+                (
+                    np.tril(expected, -1),
+                    "Your mask misses the diagonal: a position may attend to itself (j <= i).",
+                ),
+                (~expected, "Your mask is inverted: True means may attend (j <= i)."),
+            ],
+            "Entry (i, j) is True exactly when j <= i.",
+            rtol=0.0,
+        )
         fail(f"`{call}` is not the causal mask. {hint}")
 
 
@@ -585,13 +577,6 @@ _ENCODING_VARIANTS = [
 ]
 
 
-def _positional_encoding_hint(got: np.ndarray, length: int, depth: int) -> str:
-    for kwargs, hint in _ENCODING_VARIANTS:
-        if rel_error(got, _positional_encoding(length, depth, **kwargs)) <= 1e-9:
-            return hint
-    return "PE[p, 2i] = sin(p / 10000 ** (2i / depth)) and PE[p, 2i + 1] = cos of the same angle."
-
-
 @points(2)
 def test_positional_encoding_values(submission, rng):
     """positional_encoding(length, depth) has sin(p / 10000 ** (2i / depth)) at 2i and cos at 2i + 1."""
@@ -609,10 +594,14 @@ def test_positional_encoding_values(submission, rng):
             (length, depth),
             hint="One row per position, one column per dimension.",
         )
-        expected = _positional_encoding(length, depth)
-        if rel_error(got, expected) <= RTOL_ANALYTIC:
-            continue
-        expect_array(call, got, expected, hint=_positional_encoding_hint(got, length, depth))
+        hint = diagnose(
+            got,
+            [(partial(_positional_encoding, length, depth, **kwargs), hint)
+             for kwargs, hint in _ENCODING_VARIANTS],
+            "PE[p, 2i] = sin(p / 10000 ** (2i / depth)) and PE[p, 2i + 1] = cos of the same angle.",
+            rtol=1e-9,
+        )  # fmt: skip
+        expect_array(call, got, _positional_encoding(length, depth), hint=hint)
 
 
 @points(1)
@@ -661,17 +650,27 @@ def _block_input(rng: np.random.Generator, embed_dim: int) -> np.ndarray:
     return rng.normal(size=(3, int(rng.integers(5, 9)), embed_dim)).astype(np.float32)
 
 
-def _block_outputs(
-    submission, rng, kwargs: dict, inputs: list, zero_sublayers: bool = False
-) -> list[np.ndarray]:
-    """The student's block's outputs for ``inputs``, each checked to have the input's shape."""
-    result = submission.task(
-        "attention.block_outputs", "TransformerBlock", kwargs,
-        inputs, seed=int(rng.integers(0, 2**31)), zero_sublayers=zero_sublayers,
-        timeout=BUILD_TIMEOUT,
-        student="TransformerBlock",
+def _block_task(submission, rng, task: str, kwargs: dict, x, **options) -> Any:
+    """What the task ``attention.<task>`` returns for a fresh ``TransformerBlock(**kwargs)``.
+
+    The block is built in the student's process, with a seed drawn from ``rng``, and
+    given ``x`` (an input batch, or a list of them).
+    """
+    return submission.task(
+        f"attention.{task}", "TransformerBlock", kwargs, x, seed=training_seed(rng),
+        timeout=BUILD_TIMEOUT, student="TransformerBlock", **options,
     )  # fmt: skip
-    call = f"{_block_text(kwargs)}(x, training=False)"
+
+
+def _block_outputs(
+    submission, rng, kwargs: dict, inputs: list, *, call: str = "", **options
+) -> list[np.ndarray]:
+    """The student's block's outputs for ``inputs``, each checked to be finite, of the input's shape.
+
+    ``options`` go to the task: ``zero_sublayers=True``, or ``weights`` to set.
+    """
+    result = _block_task(submission, rng, "block_outputs", kwargs, inputs, **options)
+    call = call or f"{_block_text(kwargs)}(x, training=False)"
     if not isinstance(result, dict) or not isinstance(result.get("outputs"), list):
         fail(f"`{call}` could not be run by the grader; it returned {describe(result)}.")
     outputs = result["outputs"]
@@ -797,10 +796,10 @@ ACTIVATIONS = {
     "linear": lambda z: z,
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "sigmoid": sigmoid,
     "gelu": lambda z: 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0))),
-    "silu": lambda z: z / (1.0 + np.exp(-z)),
-    "swish": lambda z: z / (1.0 + np.exp(-z)),
+    "silu": lambda z: z * sigmoid(z),
+    "swish": lambda z: z * sigmoid(z),
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
 }
 #: The block's outputs after two layer norms are of order 1, computed by Keras in float32
@@ -827,7 +826,7 @@ def _multi_head_attention(x: np.ndarray, w: dict) -> np.ndarray:
     k = np.einsum("nte,ehk->nthk", x, w["key/kernel"]) + w.get("key/bias", 0.0)
     v = np.einsum("nte,ehk->nthk", x, w["value/kernel"]) + w.get("value/bias", 0.0)
     scores = np.einsum("nqhk,nshk->nhqs", q, k) / np.sqrt(q.shape[-1])  # (N, H, T, T)
-    attended = np.einsum("nhqs,nshk->nqhk", _softmax(scores), v)  # (N, T, H, K)
+    attended = np.einsum("nhqs,nshk->nqhk", softmax(scores), v)  # (N, T, H, K)
     out = np.einsum("nthk,hke->nte", attended, w["attention_output/kernel"])  # (N, T, E)
     return out + w.get("attention_output/bias", 0.0)
 
@@ -936,30 +935,18 @@ def _draw_weights(rng: np.random.Generator, shapes: list) -> list[np.ndarray]:
 def _verified_block(submission, rng, kwargs: dict) -> None:
     """Fail unless the student's block, with weights the grader draws, computes the definition."""
     x = _block_input(rng, kwargs["embed_dim"])
-    structure = submission.task(
-        "attention.block_structure", "TransformerBlock", kwargs, x,
-        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT, student="TransformerBlock",
-    )  # fmt: skip
+    structure = _block_task(submission, rng, "block_structure", kwargs, x)
     parts = _block_parts(structure, kwargs)
     weights = _draw_weights(rng, structure["shapes"])
     for norm in parts["norms"]:  # gains near 1, so that no position is squashed
         if "gamma" in norm:
             weights[norm["gamma"]] = (1.0 + weights[norm["gamma"]]).astype(np.float32)
     inputs = [x, rng.normal(size=x.shape).astype(np.float32)]
-    result = submission.task(
-        "attention.block_outputs", "TransformerBlock", kwargs, inputs,
-        seed=int(rng.integers(0, 2**31)), weights=weights, timeout=BUILD_TIMEOUT,
-        student="TransformerBlock",
-    )  # fmt: skip
     call = f"{_block_text(kwargs)}(x, training=False) with weights the grader drew"
-    outputs = result.get("outputs") if isinstance(result, dict) else None
-    if not isinstance(outputs, list) or len(outputs) != len(inputs):
-        fail(f"`{call}` could not be run by the grader; got {describe(result)}.")
+    got = _block_outputs(submission, rng, kwargs, inputs, call=call, weights=weights)
     errors = {}
     for norms in ((0, 1), (1, 0)):
         expected = [_defined_block(xi, parts, weights, norms) for xi in inputs]
-        got = [expect_finite_array(call, out, xi.shape) for out, xi in zip(outputs, inputs,
-               strict=True)]  # fmt: skip
         errors[norms] = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected,
                             strict=True))  # fmt: skip
         if errors[norms] <= BLOCK_ATOL:
@@ -984,11 +971,7 @@ def test_TransformerBlock_get_config_round_trips(submission, rng):
     """get_config() holds the constructor arguments, and from_config(config) with the same weights gives the same output."""
     kwargs = _block_kwargs(rng)
     x = _block_input(rng, kwargs["embed_dim"])
-    result = submission.task(
-        "attention.block_round_trip", "TransformerBlock", kwargs,
-        x, seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="TransformerBlock",
-    )  # fmt: skip
+    result = _block_task(submission, rng, "block_round_trip", kwargs, x)
     call = f"{_block_text(kwargs)}.get_config()"
     if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
         fail(f"`{call}` could not be read by the grader; got {describe(result)}.")
@@ -1034,41 +1017,28 @@ def _classifier_text(args) -> str:
     return f"build_transformer_classifier({seq_len}, {vocab_size}, {n_classes})"
 
 
-def _model_info(submission, rng, args) -> dict:
-    info = submission.judge(
-        "describe", "build_transformer_classifier", args=list(args),
-        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="build_transformer_classifier",
+def _facts(submission, rng, args) -> dict:
+    """What the judge reads off the untrained classifier of ``args``."""
+    return model_facts(
+        submission, "build_transformer_classifier", args, rng, call=_classifier_text(args),
         input_shapes=[[args[0]]],
     )  # fmt: skip
-    if not isinstance(info, dict):
-        fail(f"`{_classifier_text(args)}` could not be inspected; got {describe(info)}.")
-    return info
 
 
 def _predict(submission, rng, args, x: np.ndarray) -> np.ndarray:
-    predictions = submission.judge(
-        "predict", "build_transformer_classifier", x=x, args=list(args),
-        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="build_transformer_classifier",
+    """The untrained classifier's finite class probabilities for the token ids ``x``."""
+    return predictions(
+        submission, "build_transformer_classifier", args, x, rng,
+        call=f"{_classifier_text(args)}.predict(tokens)", shape=(len(x), args[2]),
+        hint="One row per sequence, one column per class.",
     )  # fmt: skip
-    call = f"{_classifier_text(args)}.predict(tokens)"
-    return expect_finite(
-        call,
-        expect_shape(
-            call,
-            predictions,
-            (len(x), args[2]),
-            hint="One row per sequence, one column per class.",
-        ),
-    )
 
 
 @points(1)
 def test_build_transformer_classifier_output_shape(submission, rng):
     """The classifier takes (None, seq_len) token ids and outputs (None, n_classes)."""
     args = _classifier_args(rng)
-    info = _model_info(submission, rng, args)
+    info = _facts(submission, rng, args)
     call = _classifier_text(args)
     if info.get("input_shape") not in ([None, args[0]], [None, None]):
         fail(
@@ -1095,35 +1065,30 @@ def test_build_transformer_classifier_outputs_probabilities(submission, rng):
     )
 
 
-_CATEGORICAL = ("categorical_crossentropy", "categoricalcrossentropy")
-
-
 @points(1)
 def test_build_transformer_classifier_compiled_with_categorical_crossentropy(submission, rng):
     """The classifier is compiled with categorical cross-entropy (one-hot targets)."""
     args = _classifier_args(rng)
-    info = _model_info(submission, rng, args)
-    call = _classifier_text(args)
-    loss = str(info.get("loss") or "").lower()
-    if not info.get("compiled") or not loss:
-        fail(f"`{call}` returned a model that is not compiled; expected model.compile(optimizer="
-             "'adam', loss='categorical_crossentropy', metrics=['accuracy']).")  # fmt: skip
-    if loss not in _CATEGORICAL:
-        hint = (
-            "The targets are one-hot vectors (keras.utils.to_categorical), as in this "
+    expect_loss(
+        _classifier_text(args),
+        _facts(submission, rng, args),
+        CATEGORICAL,
+        compile_hint="Compile it: model.compile(optimizer='adam', "
+        "loss='categorical_crossentropy', metrics=['accuracy']).",
+        hints={
+            "sparse": "The targets are one-hot vectors (keras.utils.to_categorical), as in this "
             "course's other classifiers: sparse_categorical_crossentropy expects integer labels."
-            if "sparse" in loss
-            else "Use loss='categorical_crossentropy' on one-hot targets."
-        )
-        fail(f"`{call}` is compiled with the loss {info.get('loss')!r}; expected categorical "
-             f"cross-entropy. {hint}")  # fmt: skip
+        },
+        default_hint="Use loss='categorical_crossentropy' on one-hot targets.",
+        what="categorical cross-entropy",
+    )
 
 
 @points(1)
 def test_build_transformer_classifier_uses_transformer_block(submission, rng):
     """The classifier contains a Transformer block: multi-head attention and layer norms."""
     args = _classifier_args(rng)
-    info = _model_info(submission, rng, args)
+    info = _facts(submission, rng, args)
     layers = info.get("all_layers")
     missing = [name for name in BLOCK_LAYERS if name not in (layers or [])]
     if not isinstance(layers, list) or missing:
@@ -1175,6 +1140,7 @@ def _bag_of_tokens_accuracy(x_train, y_train, x_test, y_test) -> float:
 
 
 @points(2)
+@trains
 def test_build_transformer_classifier_learns_token_order(submission, rng):
     """Trained on a synthetic order task ("does token 0 come before token 1?"), the classifier beats chance on held-out data."""
     x_train, y_train = _order_task(rng, ORDER_N_TRAIN)
@@ -1182,22 +1148,22 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
     one_hot = np.eye(2)[y_train]
     args = [ORDER_SEQ_LEN, ORDER_VOCAB, 2]
     call = f"{_classifier_text(args)} trained on the order task"
-    before, predictions = trained_predictions(
+    before, after = trained_predictions(
         submission, "build_transformer_classifier", x_train=x_train.astype(float),
         y_train=one_hot, x_test=x_test.astype(float), epochs=ORDER_EPOCHS,
-        batch_size=ORDER_BATCH_SIZE, args=args, seed=int(rng.integers(0, 2**31)),
+        batch_size=ORDER_BATCH_SIZE, args=args, seed=training_seed(rng),
         timeout=TRAIN_TIMEOUT, student="build_transformer_classifier", doing=f"trained {call}",
     )  # fmt: skip
-    predictions = expect_finite(
-        call, expect_shape(call, predictions, (ORDER_N_TEST, 2), hint="(n_sequences, 2)")
+    after = expect_finite(
+        call, expect_shape(call, after, (ORDER_N_TEST, 2), hint="(n_sequences, 2)")
     )
-    score = accuracy(predictions, y_test)
+    score = accuracy(after, y_test)
     report_metric(
         submission, "attention_order_task_accuracy", score,
         threshold=ORDER_ACCURACY, higher_is_better=True,
     )  # fmt: skip
     expect_learned(
-        call, before, predictions,
+        call, before, after,
         met_before=carried(accuracy(before, y_test), score, ORDER_ACCURACY, higher_is_better=True),
     )  # fmt: skip
     if not score >= ORDER_ACCURACY:

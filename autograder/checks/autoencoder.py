@@ -43,26 +43,36 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import _digits
-from autograder.checks.common import (
+from autograder.checks._keras import (
+    BINARY,
+    BUILD_TIMEOUT,
+    MSE,
     carried,
+    expect_learned,
+    expect_loss,
+    expect_param_budget,
+    trained_predictions,
+    training_seed,
+)
+from autograder.checks.common import (
     describe,
     expect_finite,
     expect_finite_array,
-    expect_learned,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     report_metric,
-    trained_predictions,
+    trains,
 )
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = ("build_autoencoder", "add_noise")
+#: The installed data sets the checks read (their held-out rows: autograder.heldout).
+DATASETS = ("mnist",)
 
-#: Time (s) a task that builds the models and calls them may take, Keras import included.
-BUILD_TIMEOUT = 60.0
-#: Time (s) a training task may take (about 4 s on 2 cores for the reference).
+#: Time (s) a training task may take (about 4 s on 2 cores for the reference): this
+#: module's own limit, tighter than ``_keras.TRAIN_TIMEOUT``.
 TRAIN_TIMEOUT = 120.0
 #: Keras computes in float32: the autoencoder and decoder(encoder(x)) run the same
 #: layers on the same numbers and agree to float32 rounding (below 1e-6 on outputs in
@@ -73,15 +83,9 @@ ATOL_FLOAT32 = 1e-5
 #: code of the reference reaches about 30 in absolute value).
 CODE_SCALE = 50.0
 
-#: Loss names (lower case, as the task reports them) of the two losses that fit pixels
+#: Loss names (lower case, as the judge reports them) of the two losses that fit pixels
 #: in [0, 1]: the mean squared error and the binary cross-entropy.
-RECONSTRUCTION_LOSSES = {
-    "mse",
-    "mean_squared_error",
-    "meansquarederror",
-    "binary_crossentropy",
-    "binarycrossentropy",
-}
+RECONSTRUCTION_LOSSES = MSE | BINARY
 #: Largest model build_autoencoder(784, latent_dim) may return: about 5 times the
 #: reference's 210,000 parameters (784-128-latent-128-784). Room for a wider or deeper
 #: network (784-256-64-latent-64-256-784 has about 440,000), but a network of millions
@@ -183,13 +187,17 @@ def _sizes(rng: np.random.Generator) -> tuple[int, int]:
 
 
 def _built(submission, rng, input_dim: int, latent_dim: int) -> tuple[dict, str]:
-    """Build once in the student's process; fail unless three Keras models came back."""
+    """Build once in the student's process; fail unless three Keras models came back.
+
+    The judge's ``autoencoder`` action describes and runs the three models of ONE build
+    together (``_keras.model_facts`` describes one model of a build).
+    """
     call = f"build_autoencoder({input_dim}, {latent_dim})"
     x = rng.random((5, input_dim))
     codes = CODE_SCALE * rng.standard_normal((6, latent_dim))
     result = submission.judge(
         "autoencoder", "build_autoencoder", args=[input_dim, latent_dim], x=x, codes=codes,
-        seed=int(rng.integers(0, 2**31 - 1)), timeout=BUILD_TIMEOUT,
+        seed=training_seed(rng), timeout=BUILD_TIMEOUT,
         student="build_autoencoder", doing=f"built the models of `{call}`",
     )  # fmt: skip
     if not isinstance(result, dict) or not isinstance(result.get("returned"), dict):
@@ -405,27 +413,20 @@ def test_build_autoencoder_compiled_with_reconstruction_loss(submission, rng):
     input_dim, latent_dim = _sizes(rng)
     result, call = _built(submission, rng, input_dim, latent_dim)
     info = _model(result, "autoencoder", call)
-    loss = info.get("loss")
-    if not info.get("compiled") or loss is None:
-        fail(
-            f"The autoencoder of `{call}` is not compiled. Call "
-            "`autoencoder.compile(optimizer='adam', loss='binary_crossentropy')` (or "
-            f"loss='mse') before returning it.{_order_hint(result, input_dim, latent_dim)}"
-        )
-    name = str(loss).lower()
-    if name not in RECONSTRUCTION_LOSSES:
-        if "categorical" in name:
-            hint = (
-                "Categorical cross-entropy expects one class per row; each pixel here is a "
-                "value of its own."
-            )
-        else:
-            hint = "A reconstruction compares each output pixel with the input pixel."
-        fail(
-            f"The autoencoder of `{call}` is compiled with the loss {str(loss)[:60]!r}; expected "
-            f"the mean squared error ('mse') or the binary cross-entropy "
-            f"('binary_crossentropy'). {hint}"
-        )
+    expect_loss(
+        call,
+        info,
+        RECONSTRUCTION_LOSSES,
+        compile_hint="Compile the autoencoder: call `autoencoder.compile(optimizer='adam', "
+        "loss='binary_crossentropy')` (or loss='mse') before returning it."
+        + _order_hint(result, input_dim, latent_dim),
+        hints={
+            "categorical": "Categorical cross-entropy expects one class per row; each pixel "
+            "here is a value of its own."
+        },
+        default_hint="A reconstruction compares each output pixel with the input pixel.",
+        what="the mean squared error ('mse') or the binary cross-entropy ('binary_crossentropy')",
+    )
     if info.get("from_logits"):
         fail(
             f"The autoencoder of `{call}` is compiled with a binary cross-entropy that has "
@@ -439,14 +440,14 @@ def test_build_autoencoder_parameter_budget(submission, rng):
     """build_autoencoder(784, latent_dim) has at most 1,000,000 parameters."""
     latent_dim = int(rng.choice(LATENT_SIZES))
     result, call = _built(submission, rng, 784, latent_dim)
-    n_params = _model(result, "autoencoder", call).get("n_params")
-    if not isinstance(n_params, int) or n_params > MAX_PARAMS:
-        fail(
-            f"The autoencoder of `{call}` has {n_params} parameters; expected at most "
-            f"{MAX_PARAMS:,}. One hidden layer of 128 units on each side (about 210,000 "
-            "parameters) is plenty for 4,000 digits and trains in seconds; millions of "
-            "weights would memorise the training digits and take too long to train."
-        )
+    expect_param_budget(
+        call,
+        _model(result, "autoencoder", call),
+        MAX_PARAMS,
+        hint="One hidden layer of 128 units on each side (about 210,000 parameters) is "
+        "plenty for 4,000 digits and trains in seconds; millions of weights would memorise "
+        "the training digits and take too long to train.",
+    )
 
 
 def _trained_outputs(
@@ -463,7 +464,7 @@ def _trained_outputs(
     before, outputs = trained_predictions(
         submission, "build_autoencoder", x_train=x_train, y_train=y_train, x_test=x_test,
         epochs=EPOCHS, batch_size=BATCH_SIZE, args=[x_train.shape[1], latent_dim], pick=0,
-        seed=int(rng.integers(0, 2**31 - 1)), timeout=TRAIN_TIMEOUT,
+        seed=training_seed(rng), timeout=TRAIN_TIMEOUT,
         student="build_autoencoder", doing=f"trained {call}",
     )  # fmt: skip
     outputs = expect_shape(
@@ -487,6 +488,7 @@ def _trained_outputs(
 
 
 @points(3)
+@trains
 def test_build_autoencoder_reconstructs_held_out_digits_like_pca(submission, rng):
     """Trained by the grader, the autoencoder reconstructs held-out digits within 1.6 times PCA's error."""
     latent_dim = int(rng.choice(LATENT_SIZES))
@@ -521,6 +523,7 @@ def test_build_autoencoder_reconstructs_held_out_digits_like_pca(submission, rng
 
 
 @points(2)
+@trains
 def test_build_autoencoder_denoises_held_out_digits(submission, rng):
     """Trained on noisy -> clean digits, the autoencoder at least halves the noise's error."""
     clean_train = _training_digits()

@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks._reference import sigmoid
 from autograder.checks.common import (
     RTOL_ANALYTIC,
     RTOL_GRADIENT,
     describe,
+    diagnose,
     expect_array,
     expect_finite,
     expect_finite_array,
@@ -35,19 +37,13 @@ FUNCTIONS = ("sigmoid", "init_params", "forward", "mse_loss", "backward", "train
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 # ---------------------------------------------------------------------------
-# Reference implementation (stays in the grader).
+# Reference implementation (stays in the grader; sigmoid: _reference).
 # ---------------------------------------------------------------------------
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    A1 = _sigmoid(X @ params["W1"] + params["b1"])
-    Y_hat = _sigmoid(A1 @ params["W2"] + params["b2"])
+    A1 = sigmoid(X @ params["W1"] + params["b1"])
+    Y_hat = sigmoid(A1 @ params["W2"] + params["b2"])
     return Y_hat, A1
 
 
@@ -192,7 +188,7 @@ def test_sigmoid_values(submission, rng):
         expect_array(
             f"sigmoid(z) for z of shape {shape}",
             got,
-            _sigmoid(z),
+            sigmoid(z),
             hint="Apply 1 / (1 + exp(-z)) to every entry and keep the shape of z.",
         )
 
@@ -208,7 +204,7 @@ def test_sigmoid_finite_for_large_inputs(submission, rng):
         "1 / (1 + np.exp(-z)), or compute exp(-|z|) only and pick the formula by the sign of z."
     )
     got = expect_finite(call, submission.call("sigmoid", z), hint=hint)
-    expect_array(call, got, _sigmoid(z), hint=hint)
+    expect_array(call, got, sigmoid(z), hint=hint)
 
 
 # ---------------------------------------------------------------------------
@@ -328,15 +324,22 @@ def test_forward_matches_reference(submission, rng):
         return
     no_b1 = dict(params, b1=np.zeros_like(params["b1"]))
     no_b2 = dict(params, b2=np.zeros_like(params["b2"]))
-    if rel_error(got, _forward(X, no_b1)[0]) <= RTOL_ANALYTIC:
-        hint = "The output is what it would be without b1: add b1 to X @ W1 before the sigmoid."
-    elif rel_error(got, _forward(X, no_b2)[0]) <= RTOL_ANALYTIC:
-        hint = "The output is what it would be without b2: add b2 to A1 @ W2 before the sigmoid."
-    else:
-        hint = (
-            "Compute A1 = sigmoid(X @ W1 + b1), then Y_hat = sigmoid(A1 @ W2 + b2), with "
-            "sigmoid on both layers."
-        )
+    hint = diagnose(
+        got,
+        [
+            (
+                _forward(X, no_b1)[0],
+                "The output is what it would be without b1: add b1 to X @ W1 before the sigmoid.",
+            ),
+            (
+                lambda: _forward(X, no_b2)[0],
+                "The output is what it would be without b2: add b2 to A1 @ W2 before the sigmoid.",
+            ),
+        ],
+        "Compute A1 = sigmoid(X @ W1 + b1), then Y_hat = sigmoid(A1 @ W2 + b2), with "
+        "sigmoid on both layers.",
+        rtol=RTOL_ANALYTIC,
+    )
     expect_array(call, got, expected, hint=hint)
 
 
@@ -565,18 +568,22 @@ def test_train_first_loss_is_initial_loss(submission, rng):
         return
     after_step = _gradient_descent(X, Y, start, learning_rate, 2)[1][1]
     seed_zero = _call_init_params(submission, X.shape[1], n_hidden, Y.shape[1], 0)
-    if rel_error(losses[0], after_step) <= 1e-6:  # loose: only chooses the hint
-        hint = (
-            "It is the loss after the first step: record the loss of the current parameters "
-            "before you update them."
-        )
-    elif rel_error(losses[0], _loss(X, Y, seed_zero)) <= 1e-6:  # loose: only chooses the hint
-        hint = "It is the loss of init_params(..., seed=0): pass train's seed on to init_params."
-    else:
-        hint = (
-            "Start from params = init_params(X.shape[1], n_hidden, Y.shape[1], seed=seed) and "
-            "record mse_loss(Y, forward(X, params)[0]) before the first update."
-        )
+    hint = diagnose(  # loose (1e-6, its default): only chooses the hint
+        losses[0],
+        [
+            (
+                after_step,
+                "It is the loss after the first step: record the loss of the current parameters "
+                "before you update them.",
+            ),
+            (
+                lambda: _loss(X, Y, seed_zero),
+                "It is the loss of init_params(..., seed=0): pass train's seed on to init_params.",
+            ),
+        ],
+        "Start from params = init_params(X.shape[1], n_hidden, Y.shape[1], seed=seed) and "
+        "record mse_loss(Y, forward(X, params)[0]) before the first update.",
+    )
     expect_number(f"train(X, Y, ..., seed={seed})[1][0]", losses[0], expected, hint=hint)
 
 

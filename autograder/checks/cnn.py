@@ -32,14 +32,24 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import _digits
-from autograder.checks.common import (
+from autograder.checks._keras import (
+    BUILD_TIMEOUT,
+    CATEGORICAL,
+    TRAIN_TIMEOUT,
     accuracy,
     carried,
+    expect_learned,
+    expect_loss,
+    expect_param_budget,
+    model_facts,
+    trained_predictions,
+    training_seed,
+)
+from autograder.checks.common import (
     describe,
     expect_array,
     expect_finite,
     expect_finite_array,
-    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
@@ -47,11 +57,13 @@ from autograder.checks.common import (
     points,
     rel_error,
     report_metric,
-    trained_predictions,
+    trains,
 )
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = ("preprocess_images", "build_cnn")
+#: The installed data sets the checks read (their held-out rows: autograder.heldout).
+DATASETS = ("mnist",)
 
 #: A uint8 value divided by 255 in float32 differs from the float64 quotient by at most
 #: half a float32 ulp (6e-8 relative) however it is written (x / 255, x * (1 / 255),
@@ -298,8 +310,6 @@ def test_preprocess_images_does_not_modify_input(submission, rng):
 
 GRAYSCALE = (28, 28, 1)
 COLOUR = (32, 32, 3)
-#: Seconds a task that builds (and calls) a model may take, Keras's import included.
-BUILD_TIMEOUT = 60.0
 #: Largest model build_cnn may return, for either input shape. The reference has 12,810
 #: parameters for 10 classes on (28, 28, 1) and 16,618 on (32, 32, 3); a wider network
 #: (32 and 64 filters) with a Dense(128) layer after the pooling has 225,034 and 315,722.
@@ -307,8 +317,6 @@ BUILD_TIMEOUT = 60.0
 #: example, two convolutions and one pooling before Dense(128), has 1.2 million): more
 #: than the lesson needs, slow to train and easy to overfit on 4,000 digits.
 MAX_PARAMS = 500_000
-#: Loss names that mean categorical cross-entropy (lower case, as the task reports them).
-CATEGORICAL = {"categorical_crossentropy", "categoricalcrossentropy"}
 #: Class names of 2-D convolutions and of pooling layers (a layer's class or a base class).
 CONV_CLASSES = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D"}
 POOLING_CLASSES = {"BasePooling", "BaseGlobalPooling"}
@@ -340,8 +348,6 @@ DIGIT_COPIES = 2
 EPOCHS = 8
 BATCH_SIZE = 32
 MIN_ACCURACY = 0.93
-#: Seconds the training task may take (about 8 s on 2 cores for the reference).
-TRAIN_TIMEOUT = 180.0
 
 
 def _n_classes(rng: np.random.Generator) -> int:
@@ -353,21 +359,17 @@ def _build_text(input_shape: tuple, n_classes: int) -> str:
     return f"build_cnn({tuple(input_shape)}, {n_classes})"
 
 
-def _structure(submission, rng, input_shape: tuple, n_classes: int) -> dict:
+def _facts(submission, rng, input_shape: tuple, n_classes: int) -> tuple[dict, str]:
+    """What the judge reads off ``build_cnn(input_shape, n_classes)``'s model, and the call."""
     call = _build_text(input_shape, n_classes)
-    info = submission.judge(
-        "describe", "build_cnn", args=[tuple(input_shape), n_classes],
-        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="build_cnn", doing=f"built the model of `{call}`",
-        input_shapes=[list(input_shape)],
-    )  # fmt: skip
-    if not isinstance(info, dict) or not isinstance(info.get("all_layers"), list):
-        fail(f"The grader could not inspect the model of `{call}`; it got {describe(info)}.")
-    return info
+    args = [tuple(input_shape), n_classes]
+    info = model_facts(
+        submission, "build_cnn", args, rng, call=call, input_shapes=[list(input_shape)]
+    )
+    return info, call
 
 
-def _expect_shapes(info: dict, input_shape: tuple, n_classes: int) -> None:
-    call = _build_text(input_shape, n_classes)
+def _expect_shapes(info: dict, call: str, input_shape: tuple, n_classes: int) -> None:
     got_input = list(info.get("input_shape") or [])
     if got_input != [None, *input_shape]:
         if got_input[1:] == [28, 28, 1]:
@@ -399,14 +401,14 @@ def _expect_shapes(info: dict, input_shape: tuple, n_classes: int) -> None:
 def test_build_cnn_grayscale_input_and_output_shapes(submission, rng):
     """build_cnn((28, 28, 1), n_classes) takes (None, 28, 28, 1) images and outputs (None, n_classes)."""
     n_classes = _n_classes(rng)
-    _expect_shapes(_structure(submission, rng, GRAYSCALE, n_classes), GRAYSCALE, n_classes)
+    _expect_shapes(*_facts(submission, rng, GRAYSCALE, n_classes), GRAYSCALE, n_classes)
 
 
 @points(1)
 def test_build_cnn_colour_input_and_output_shapes(submission, rng):
     """build_cnn((32, 32, 3), n_classes) takes (None, 32, 32, 3) colour images and outputs (None, n_classes)."""
     n_classes = _n_classes(rng)
-    _expect_shapes(_structure(submission, rng, COLOUR, n_classes), COLOUR, n_classes)
+    _expect_shapes(*_facts(submission, rng, COLOUR, n_classes), COLOUR, n_classes)
 
 
 @points(2)
@@ -418,7 +420,7 @@ def test_build_cnn_outputs_probabilities(submission, rng):
         x = rng.random((int(rng.integers(5, 12)), *input_shape)).astype(np.float32)
         predictions = submission.judge(
             "predict", "build_cnn", x=x, args=[input_shape, n_classes],
-            seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
+            seed=training_seed(rng), timeout=BUILD_TIMEOUT,
             student="build_cnn", doing=f"called the model of `{call}` on {len(x)} images",
         )  # fmt: skip
         call = f"{call}.predict(images) for {len(x)} images"
@@ -447,11 +449,10 @@ def _has_kind(info: dict, kinds: set[str]) -> bool:
 @points(1)
 def test_build_cnn_has_a_conv2d_layer(submission, rng):
     """build_cnn's model contains at least one Conv2D layer (nested models included)."""
-    n_classes = _n_classes(rng)
-    info = _structure(submission, rng, GRAYSCALE, n_classes)
+    info, call = _facts(submission, rng, GRAYSCALE, _n_classes(rng))
     if not _has_kind(info, CONV_CLASSES):
         fail(
-            f"`{_build_text(GRAYSCALE, n_classes)}` built a model of the layers "
+            f"`{call}` built a model of the layers "
             f"{_layers_text(info)}; expected at least one keras.layers.Conv2D. A convolution "
             "slides small filters over the image and finds the same stroke wherever it is; "
             "Dense layers on the flattened pixels cannot."
@@ -461,58 +462,51 @@ def test_build_cnn_has_a_conv2d_layer(submission, rng):
 @points(1)
 def test_build_cnn_has_a_pooling_layer(submission, rng):
     """build_cnn's model contains at least one pooling layer, e.g. MaxPooling2D (nested models included)."""
-    n_classes = _n_classes(rng)
-    info = _structure(submission, rng, GRAYSCALE, n_classes)
+    info, call = _facts(submission, rng, GRAYSCALE, _n_classes(rng))
     if not _has_kind(info, POOLING_CLASSES):
         fail(
-            f"`{_build_text(GRAYSCALE, n_classes)}` built a model of the layers {_layers_text(info)}; "
+            f"`{call}` built a model of the layers {_layers_text(info)}; "
             "expected at least one pooling layer such as keras.layers.MaxPooling2D(2) after a "
             "convolution. Pooling halves the feature maps, which keeps the model small and "
             "makes it tolerate shifts of a pixel or two."
         )
 
 
-def _loss_text(info: dict) -> str:
-    return repr(str(info.get("loss"))[:60])
+#: What to do with a model that is not compiled (both loss checks say it).
+_COMPILE_HINT = (
+    "Call model.compile(optimizer='adam', loss='categorical_crossentropy', "
+    "metrics=['accuracy']) before returning it."
+)
 
 
 @points(1)
 def test_build_cnn_compiled_with_categorical_crossentropy(submission, rng):
     """build_cnn returns a model compiled with categorical cross-entropy (one-hot targets)."""
-    n_classes = _n_classes(rng)
-    info = _structure(submission, rng, GRAYSCALE, n_classes)
-    call = _build_text(GRAYSCALE, n_classes)
-    loss = str(info.get("loss") or "").lower()
-    if not info.get("compiled") or not loss:
-        fail(
-            f"`{call}` returned a model that is not compiled. Call model.compile(optimizer="
-            "'adam', loss='categorical_crossentropy', metrics=['accuracy']) before returning it."
-        )
-    if loss not in CATEGORICAL:
-        if "sparse" in loss:
-            hint = (
-                "sparse_categorical_crossentropy expects integer labels; this course trains on "
-                "one-hot targets (keras.utils.to_categorical), which need "
-                "loss='categorical_crossentropy'."
-            )
-        elif "binary" in loss:
-            hint = "Binary cross-entropy is for two classes or independent labels; use categorical."
-        else:
-            hint = "Classification with a softmax output trains on loss='categorical_crossentropy'."
-        fail(
-            f"`{call}` is compiled with the loss {_loss_text(info)}; expected categorical "
-            f"cross-entropy. {hint}"
-        )
+    info, call = _facts(submission, rng, GRAYSCALE, _n_classes(rng))
+    expect_loss(
+        call,
+        info,
+        CATEGORICAL,
+        compile_hint=_COMPILE_HINT,
+        hints={
+            "sparse": "sparse_categorical_crossentropy expects integer labels; this course "
+            "trains on one-hot targets (keras.utils.to_categorical), which need "
+            "loss='categorical_crossentropy'.",
+            "binary": "Binary cross-entropy is for two classes or independent labels; use "
+            "categorical.",
+        },
+        default_hint="Classification with a softmax output trains on "
+        "loss='categorical_crossentropy'.",
+        what="categorical cross-entropy",
+    )
 
 
 @points(1)
 def test_build_cnn_loss_expects_probabilities(submission, rng):
     """build_cnn's loss takes the softmax's probabilities as they are (no from_logits=True)."""
-    n_classes = _n_classes(rng)
-    info = _structure(submission, rng, GRAYSCALE, n_classes)
-    call = _build_text(GRAYSCALE, n_classes)
-    if not info.get("compiled") or info.get("loss") is None:
-        fail(f"`{call}` returned a model that is not compiled; compile it with a loss.")
+    info, call = _facts(submission, rng, GRAYSCALE, _n_classes(rng))
+    # Any loss will do here (the check above judges which); only a model without one fails.
+    expect_loss(call, info, {str(info.get("loss")).lower()}, compile_hint=_COMPILE_HINT)
     if info.get("from_logits") is True:
         fail(
             f"`{call}` is compiled with a loss created with from_logits=True, but the model "
@@ -525,19 +519,15 @@ def test_build_cnn_loss_expects_probabilities(submission, rng):
 def test_build_cnn_parameter_budget(submission, rng):
     """build_cnn's models for (28, 28, 1) and (32, 32, 3) images have at most 500,000 parameters."""
     for input_shape in (GRAYSCALE, COLOUR):
-        n_classes = _n_classes(rng)
-        n_params = _structure(submission, rng, input_shape, n_classes).get("n_params")
-        if not isinstance(n_params, int) or n_params > MAX_PARAMS:
-            fail(
-                f"`{_build_text(input_shape, n_classes)}` built a model with {n_params:,} "
-                f"parameters; expected at most {MAX_PARAMS:,}. Most of them sit in the Dense "
-                "layer after Flatten: pool the feature maps (MaxPooling2D) before flattening, "
-                "and keep that layer small. Two small convolutions with pooling need about "
-                "13,000 parameters for the digits."
-                if isinstance(n_params, int)
-                else f"`{_build_text(input_shape, n_classes)}`: the grader could not count "
-                "the model's parameters."
-            )
+        info, call = _facts(submission, rng, input_shape, _n_classes(rng))
+        expect_param_budget(
+            call,
+            info,
+            MAX_PARAMS,
+            hint="Most of them sit in the Dense layer after Flatten: pool the feature maps "
+            "(MaxPooling2D) before flattening, and keep that layer small. Two small "
+            "convolutions with pooling need about 13,000 parameters for the digits.",
+        )
 
 
 def _training_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -552,6 +542,7 @@ def _training_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 @points(3)
+@trains
 def test_build_cnn_classifies_held_out_digits(submission, rng):
     """A model from build_cnn((28, 28, 1), 10), trained by the grader, classifies at least 93% of held-out digits."""
     x_train, y_train = _training_data(rng)
@@ -567,7 +558,7 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
     before, predictions = trained_predictions(
         submission, "build_cnn", x_train=x_train, y_train=y_train, x_test=x_test,
         epochs=EPOCHS, batch_size=BATCH_SIZE, args=[GRAYSCALE, _digits.N_CLASSES],
-        seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
+        seed=training_seed(rng), timeout=TRAIN_TIMEOUT,
         student="build_cnn", doing=f"trained {call}",
     )  # fmt: skip
     predictions = expect_shape(

@@ -33,7 +33,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,11 @@ RTOL_GRADIENT = 1e-5
 def points(n: float) -> pytest.MarkDecorator:
     """Give a check ``n`` points."""
     return pytest.mark.points(n)
+
+
+#: Marks a check that trains a model (``@trains``): it takes seconds, not milliseconds,
+#: and the kit's tests run the mistakes only it catches among their slow tests.
+trains = pytest.mark.trains
 
 
 class CheckFailure(AssertionError):
@@ -91,6 +96,41 @@ def rel_error(received: Any, expected: Any) -> float:
     err = np.where(np.isnan(x) != np.isnan(y), np.inf, err)
     err = np.where(np.isnan(x) & np.isnan(y), 0.0, err)
     return float(np.max(err))
+
+
+def diagnose(
+    received: Any, variants: Iterable[tuple[Any, str]], default: str = "", *, rtol: float = 1e-6
+) -> str:
+    """The hint of the first known mistake whose answer ``received`` reproduces, else ``default``.
+
+    Each variant is ``(answer, hint)``: what a known wrong version of the function
+    returns on the check's inputs (computed by the grader's reference with the
+    mistake put in; a zero-argument callable is computed only when reached), and the
+    hint that names that mistake. Shapes must agree and values match within ``rtol``.
+
+    Args:
+        received: what the student's function returned (any value; a non-array never
+            matches).
+        variants: ``(answer or callable, hint)`` pairs, most specific first.
+        default: the hint when no variant matches.
+        rtol: largest relative error (:func:`rel_error`) at which a variant matches.
+
+    Example:
+        >>> x = np.array([1.0, 2.0])
+        >>> diagnose(x[::-1], [(x, "Add b."), (lambda: x[::-1], "Reversed.")], "Check it.")
+        'Reversed.'
+    """
+    try:
+        got = np.asarray(received, dtype=float)
+    except (TypeError, ValueError):
+        return default
+    for answer, hint in variants:
+        if callable(answer):
+            answer = answer()
+        answer = np.asarray(answer, dtype=float)
+        if got.shape == answer.shape and rel_error(got, answer) <= rtol:
+            return hint
+    return default
 
 
 def as_float_array(call: str, value: Any, *, hint: str = "") -> np.ndarray:
@@ -328,99 +368,3 @@ def report_metric(
         "passed": passed,
     }
     return passed
-
-
-def trained_predictions(
-    submission,
-    builder: str,
-    *,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    epochs: int,
-    batch_size: int,
-    **judge: Any,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The model of ``builder``'s predictions for ``x_test``, before and after the grader trains it.
-
-    The model is rebuilt, initialised and trained in the judge (see
-    :meth:`autograder.submission.Submission.judge`), never in the submission's
-    process; pass the result to :func:`expect_learned`.
-
-    Args:
-        builder: the student's builder; ``judge`` holds ``args``, ``seed``, ``timeout``,
-            ``student``, ``doing`` and the like for :meth:`~autograder.submission.Submission.judge`.
-
-    Returns:
-        ``(before, after)``: float arrays, one row per test input.
-    """
-    result = submission.judge(
-        "fit_predict", builder, x_train=x_train, y_train=y_train, x_test=x_test,
-        epochs=int(epochs), batch_size=int(batch_size), **judge,
-    )  # fmt: skip
-    if not isinstance(result, dict):
-        fail(f"The grader could not train the model of `{builder}`; it got {describe(result)}.")
-    return result.get("before"), result.get("after")
-
-
-#: How much training must cut a model's error (relative) for an untrained model that
-#: already meets a learning check's bar still to count as learning. A random
-#: initialisation can meet a loose bar by chance (a regression's 0.8 of the mean's
-#: error, seen once in the kit's tests), and training then cuts its error by far more
-#: than 5%; a model that carries its answers gains nothing from training.
-LEARNED_MARGIN = 0.05
-
-
-def accuracy(predictions: Any, labels: np.ndarray) -> float:
-    """The fraction of rows of ``predictions`` whose largest entry is at the row's label."""
-    rows = np.asarray(predictions, dtype=float).reshape(len(labels), -1)
-    return float(np.mean(rows.argmax(axis=1) == labels))
-
-
-def carried(before: float, after: float, threshold: float, *, higher_is_better: bool) -> bool:
-    """Whether a model carried its answers: it met ``threshold`` untrained, and training did not help.
-
-    ``before`` and ``after`` are the check's measure (an accuracy, an error ratio) of
-    the untrained and the trained model. An error is the ratio itself, or 1 minus
-    the accuracy; training helps when it cuts that error by :data:`LEARNED_MARGIN`.
-
-    Example:
-        >>> carried(0.97, 0.97, 0.9, higher_is_better=True)
-        True
-        >>> carried(0.78, 0.45, 0.8, higher_is_better=False)
-        False
-    """
-    met = before >= threshold if higher_is_better else before <= threshold
-    error_before = 1.0 - before if higher_is_better else before
-    error_after = 1.0 - after if higher_is_better else after
-    return bool(met and not error_after <= (1.0 - LEARNED_MARGIN) * error_before)
-
-
-def expect_learned(call: str, before: Any, after: Any, *, met_before: bool) -> None:
-    """Learning must be learned: fail unless training, not the model's build, met the bar.
-
-    A model whose predictions before the grader's training already meet the
-    threshold, and whom training does not improve, carries its answers (see
-    :func:`carried`), and one whose predictions do not change with training
-    learns nothing; neither gets the points of a learning check.
-
-    Args:
-        call: what was trained, as the messages say it.
-        before, after: its predictions before and after the grader trained it.
-        met_before: whether the untrained model met the bar and training did not help
-            (:func:`carried`).
-    """
-    if met_before:
-        fail(
-            f"{call}: before the grader trained it, the freshly initialised model already "
-            "met the bar, and training did not improve it. A model must learn its answers "
-            "from the grader's training data; "
-            "build it from trainable layers with the usual random initialisation."
-        )
-    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    if before.shape == after.shape and np.allclose(before, after, rtol=0, atol=1e-7):
-        fail(
-            f"{call}: its predictions did not change when the grader trained it, so it "
-            "learned nothing. Hint: make its layers trainable and compile it with a loss "
-            "and an optimizer whose learning rate is not 0."
-        )

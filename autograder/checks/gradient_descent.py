@@ -15,6 +15,7 @@ import numpy as np
 from autograder.checks.common import (
     RTOL_GRADIENT,
     describe,
+    diagnose,
     expect_array,
     expect_finite_array,
     expect_finite_number,
@@ -96,26 +97,6 @@ def _unpack(call: str, value: Any, names: tuple[str, ...]) -> tuple:
     return tuple(value)
 
 
-def _close(received: Any, candidate: Any) -> bool:
-    """True when ``received`` has the shape and values of ``candidate`` (for hints only)."""
-    try:
-        received = np.asarray(received, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    candidate = np.asarray(candidate, dtype=float)
-    # Hints only: looser than RTOL_ANALYTIC so that a mistake written another way still gets
-    # its hint, and far tighter than any two of the diagnosed mistakes are apart.
-    return received.shape == candidate.shape and rel_error(received, candidate) <= 1e-6
-
-
-def _hint(received: Any, diagnoses: list[tuple[Any, str]], default: str) -> str:
-    """The hint of the first diagnosed mistake that ``received`` reproduces, else ``default``."""
-    for candidate, hint in diagnoses:
-        if _close(received, candidate):
-            return f"Hint: {hint}"
-    return f"Hint: {default}"
-
-
 # --- predict --------------------------------------------------------------------------------
 
 
@@ -125,7 +106,7 @@ def test_predict_matches_reference(submission, rng):
     X, _ = _problem(rng)
     w, b = _parameters(rng, X.shape[1])
     got = submission.call("predict", X, w, b)
-    hint = _hint(
+    hint = "Hint: " + diagnose(
         got,
         [(X @ w, "Your result is X @ w: add the bias b to every prediction.")],
         f"With X of shape {X.shape} and w of shape {w.shape}, `X @ w` gives one value per row; "
@@ -161,7 +142,7 @@ def test_mse_loss_matches_reference(submission, rng):
     y_pred = y_true + rng.normal(0.0, 1.5, size=n)
     got = submission.call("mse_loss", y_true, y_pred)
     err = y_pred - y_true
-    hint = _hint(
+    hint = "Hint: " + diagnose(
         got,
         [
             (np.sum(err**2), "Your result is the sum of the squared errors: take the mean."),
@@ -241,13 +222,15 @@ def test_mse_gradients_match_reference(submission, rng):
         "mse_gradients(X, y, w, b)[0]",
         dw,
         dw_ref,
-        hint=_hint(dw, [(factor * dw_ref, hint) for factor, hint in mistakes], default),
+        hint="Hint: "
+        + diagnose(dw, [(factor * dw_ref, hint) for factor, hint in mistakes], default),
     )
     expect_number(
         "mse_gradients(X, y, w, b)[1]",
         db,
         db_ref,
-        hint=_hint(db, [(factor * db_ref, hint) for factor, hint in mistakes], default),
+        hint="Hint: "
+        + diagnose(db, [(factor * db_ref, hint) for factor, hint in mistakes], default),
     )
 
 
@@ -348,7 +331,7 @@ def test_gradient_descent_first_loss_is_at_zero_parameters(submission, rng):
     learning_rate = _stable_learning_rate(rng, X, 0.2, 0.6)
     call, _, _, losses = _student_descent(submission, X, y, learning_rate, int(rng.integers(3, 9)))
     _, _, losses_ref = _gradient_descent(X, y, learning_rate, 2)
-    hint = _hint(
+    hint = "Hint: " + diagnose(
         losses[0],
         [(losses_ref[1], "It is the loss after the first step: record the loss before stepping.")],
         "Start from w = np.zeros(d) and b = 0.0, and record mse_loss(y, predict(X, w, b)) at "
@@ -376,7 +359,8 @@ def test_gradient_descent_takes_one_step_downhill(submission, rng):
         call + "[0]",
         w,
         -learning_rate * dw,
-        hint=_hint(
+        hint="Hint: "
+        + diagnose(
             w, [(learning_rate * dw, uphill), (0 * dw, "w did not move: update it.")], default
         ),
     )
@@ -384,7 +368,8 @@ def test_gradient_descent_takes_one_step_downhill(submission, rng):
         call + "[1]",
         b,
         -learning_rate * db,
-        hint=_hint(
+        hint="Hint: "
+        + diagnose(
             b, [(learning_rate * db, uphill), (0.0, "b did not move: update it too.")], default
         ),
     )

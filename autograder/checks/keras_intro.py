@@ -41,20 +41,35 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.common import (
+from autograder.checks._keras import (
+    BUILD_TIMEOUT,
+    CATEGORICAL,
+    MSE,
+    TRAIN_TIMEOUT,
     accuracy,
     carried,
+    expect_learned,
+    expect_loss,
+    expect_param_budget,
+    model_facts,
+    trained_predictions,
+    training_seed,
+)
+from autograder.checks._keras import (
+    predictions as untrained_predictions,
+)
+from autograder.checks.common import (
     describe,
+    diagnose,
     expect_finite,
     expect_finite_array,
-    expect_learned,
     expect_probability_rows,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     report_metric,
-    trained_predictions,
+    trains,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -65,16 +80,14 @@ FUNCTIONS = (
     "build_regression_model",
     "build_classification_model",
 )
+#: The installed data sets the checks read (their held-out rows: autograder.heldout).
+DATASETS = ("wine", "diabetes")
 
 #: z-scores are numbers of order 1: a correct formula in float64 agrees to about 1e-15 and
 #: one that returns float32 to about 1e-6, while a wrong statistic (the test set's own, both
 #: sets together, or another ddof than the one matched) moves some z-score by more than
 #: 1e-3 (the kit's tests check this over 20 seeds); 1e-5 accepts float32 and rejects them.
 Z_ATOL = 1e-5
-#: Time (s) a task that builds a model may take, the import of Keras included.
-BUILD_TIMEOUT = 60.0
-#: Time (s) a training task may take (2 to 4 s on 2 cores, plus the import of Keras if first).
-TRAIN_TIMEOUT = 120.0
 #: Largest model a builder may return for up to 40 features and 12 classes: 20 times the
 #: reference's 2,400 parameters. A few hundred rows need no more, and the grader trains it.
 MAX_PARAMS = 50_000
@@ -475,32 +488,31 @@ def test_normalize_uses_training_statistics_for_test(submission, rng):
     if any(_close(test_n, _zscores(train, test, ddof)[1]) for ddof in (0, 1)):
         return
     combined = np.concatenate([train, test])
-    variants = [
-        (
-            [_zscores(test, test, ddof)[1] for ddof in (0, 1)],
-            "Your test_n is standardised with the test set's own mean and standard deviation. "
-            "Use the training statistics for both sets: the model learns on the training "
-            "scale, and a single new row has no statistics of its own.",
-        ),
-        (
-            [_zscores(combined, test, ddof)[1] for ddof in (0, 1)],
-            "Your test_n uses the statistics of train and test together: take them from "
-            "train alone, so that the test rows influence nothing the model learns from.",
-        ),
-        (
-            [test - train.mean(axis=0)],
-            "Your test_n is centred but not divided by the training standard deviation.",
-        ),
-        (
-            [(test - train.mean(axis=0)) / train.var(axis=0, ddof=ddof) for ddof in (0, 1)],
-            "Your test_n is divided by the training variance; divide by the standard deviation.",
-        ),
-    ]
-    hint = "test_n = (test - mean) / std with the mean and std of each column of TRAIN."
-    for candidates, text in variants:
-        if any(_close(test_n, candidate) for candidate in candidates):
-            hint = text
-            break
+    own = (
+        "Your test_n is standardised with the test set's own mean and standard deviation. "
+        "Use the training statistics for both sets: the model learns on the training "
+        "scale, and a single new row has no statistics of its own."
+    )
+    together = (
+        "Your test_n uses the statistics of train and test together: take them from "
+        "train alone, so that the test rows influence nothing the model learns from."
+    )
+    variance = "Your test_n is divided by the training variance; divide by the standard deviation."
+    hint = diagnose(
+        test_n,
+        [
+            *((_zscores(test, test, ddof)[1], own) for ddof in (0, 1)),
+            *((_zscores(combined, test, ddof)[1], together) for ddof in (0, 1)),
+            (
+                test - train.mean(axis=0),
+                "Your test_n is centred but not divided by the training standard deviation.",
+            ),
+            *(((test - train.mean(axis=0)) / train.var(axis=0, ddof=ddof), variance)
+              for ddof in (0, 1)),
+        ],
+        "test_n = (test - mean) / std with the mean and std of each column of TRAIN.",
+        rtol=Z_ATOL,  # z-scores are of order 1: relative and absolute errors agree
+    )  # fmt: skip
     means = test_n.mean(axis=0)
     if np.allclose(means, 0, atol=1e-6):
         hint += " (Its columns have mean 0, which the test set's z-scores under train's statistics do not.)"
@@ -568,14 +580,23 @@ def test_to_one_hot_rows_are_one_hot(submission, rng):
         expected = _one_hot(labels, n_classes)
         if np.array_equal(array, expected):
             continue
-        if np.array_equal(array, _one_hot((labels - 1) % n_classes, n_classes)):
-            hint = "Your 1s sit one column to the left: label k goes to column k, from 0."
-        elif np.array_equal(array, _one_hot((labels + 1) % n_classes, n_classes)):
-            hint = "Your 1s sit one column to the right: label k goes to column k, from 0."
-        elif not np.all(np.isin(array, (0.0, 1.0))):
-            hint = "Every entry is exactly 0 or 1."
-        else:
-            hint = "Row i holds a single 1, in column labels[i]: np.eye(n_classes)[labels]."
+        hint = diagnose(
+            array,
+            [
+                (
+                    _one_hot((labels - 1) % n_classes, n_classes),
+                    "Your 1s sit one column to the left: label k goes to column k, from 0.",
+                ),
+                (
+                    _one_hot((labels + 1) % n_classes, n_classes),
+                    "Your 1s sit one column to the right: label k goes to column k, from 0.",
+                ),
+            ],
+            "Row i holds a single 1, in column labels[i]: np.eye(n_classes)[labels]."
+            if np.all(np.isin(array, (0.0, 1.0)))
+            else "Every entry is exactly 0 or 1.",
+            rtol=0.0,
+        )
         fail(f"`{call}` returned rows that are not the labels' one-hot vectors. {hint}")
 
 
@@ -618,21 +639,16 @@ def _call_text(builder: str, args: list) -> str:
     return f"{builder}({', '.join(str(a) for a in args)})"
 
 
-def _model_info(submission, builder: str, args: list, rng) -> dict:
-    info = submission.judge(
-        "describe", builder, args=args, seed=int(rng.integers(0, 2**31)),
-        timeout=BUILD_TIMEOUT, student=builder,
-        doing=f"built the model of `{_call_text(builder, args)}`", input_shapes=[[args[0]]],
-    )  # fmt: skip
-    if not isinstance(info, dict):
-        fail(f"The grader could not inspect the model of `{_call_text(builder, args)}`.")
-    return info
+def _loss_known_as(info: dict, accepted) -> dict:
+    """``info`` with its loss under the ``accepted`` name it goes by, if one does.
 
-
-def _loss_names(info: dict) -> set[str]:
-    """Every name the compiled loss goes by, lower case without underscores."""
-    names = {str(info.get(key) or "") for key in ("loss", "loss_class", "loss_function")}
-    return {name.lower().replace("_", "") for name in names if name}
+    A loss object may carry a name of its own (``CategoricalCrossentropy(name="ce")``):
+    its class and the function it wraps name it too, lower case with or without
+    underscores.
+    """
+    names = [str(info.get(key) or "").lower() for key in ("loss", "loss_class", "loss_function")]
+    known = [n for name in names for n in (name, name.replace("_", "")) if n in accepted]
+    return {**info, "loss": known[0]} if known else info
 
 
 def _expect_shapes(info: dict, call: str, n_features: int, n_outputs: int, hint: str) -> None:
@@ -651,36 +667,27 @@ def _expect_shapes(info: dict, call: str, n_features: int, n_outputs: int, hint:
         )
 
 
-def _expect_budget(info: dict, call: str, reference: str) -> None:
-    n_params = info.get("n_params")
-    if not isinstance(n_params, int) or n_params > MAX_PARAMS:
-        count = f"{n_params:,}" if isinstance(n_params, int) else str(n_params)
-        fail(
-            f"`{call}` built a model with {count} parameters; expected at most "
-            f"{MAX_PARAMS:,}. {reference} A few hundred rows of data need no more, and a "
-            "smaller model trains within the grader's time."
-        )
+#: What the parameter budget's message adds to each builder's size.
+_BUDGET_HINT = "{} A few hundred rows of data need no more, and a smaller model trains within the grader's time."
 
 
 # ---------------------------------------------------------------------------
 # build_regression_model
 # ---------------------------------------------------------------------------
 
-_MSE = {"mse", "meansquarederror"}
+_REGRESSION = "build_regression_model"
 
 
 @points(2)
 def test_build_regression_model_input_and_output_shapes(submission, rng):
     """build_regression_model(n_features) takes (None, n_features) and outputs (None, 1)."""
     n_features, _ = _sizes(rng)
-    args = [n_features]
-    info = _model_info(submission, "build_regression_model", args, rng)
+    call = _call_text(_REGRESSION, [n_features])
+    info = model_facts(
+        submission, _REGRESSION, [n_features], rng, call=call, input_shapes=[[n_features]]
+    )
     _expect_shapes(
-        info,
-        _call_text("build_regression_model", args),
-        n_features,
-        1,
-        "The model predicts one number per row: end with Dense(1).",
+        info, call, n_features, 1, "The model predicts one number per row: end with Dense(1)."
     )
 
 
@@ -688,35 +695,35 @@ def test_build_regression_model_input_and_output_shapes(submission, rng):
 def test_build_regression_model_compiled_with_mse(submission, rng):
     """build_regression_model returns a model compiled with the mean squared error."""
     n_features, _ = _sizes(rng)
-    args = [n_features]
-    info = _model_info(submission, "build_regression_model", args, rng)
-    call = _call_text("build_regression_model", args)
-    if not info.get("compiled") or not _loss_names(info):
-        fail(
-            f"`{call}` returned a model that is not compiled. Call "
-            "model.compile(optimizer='adam', loss='mse') before returning it."
-        )
-    if not _loss_names(info) & _MSE:
-        if any("crossentropy" in name for name in _loss_names(info)):
-            hint = "Cross-entropy compares class probabilities; a regression predicts a number."
-        else:
-            hint = "The predictions are scored by their squared error: train on it."
-        fail(
-            f"`{call}` is compiled with the loss {str(info.get('loss'))[:60]!r}; expected the "
-            f"mean squared error, loss='mse'. {hint}"
-        )
+    call = _call_text(_REGRESSION, [n_features])
+    info = model_facts(
+        submission, _REGRESSION, [n_features], rng, call=call, input_shapes=[[n_features]]
+    )
+    expect_loss(
+        call,
+        _loss_known_as(info, MSE),
+        MSE,
+        compile_hint="Call model.compile(optimizer='adam', loss='mse') before returning it.",
+        hints={
+            "crossentropy": "Cross-entropy compares class probabilities; a regression predicts a number."
+        },
+        default_hint="The predictions are scored by their squared error: train on it.",
+        what="the mean squared error, loss='mse'",
+    )
 
 
 @points(1)
 def test_build_regression_model_has_a_linear_output(submission, rng):
     """build_regression_model's last layer has no activation: a regression predicts any real number."""
     n_features, _ = _sizes(rng)
-    args = [n_features]
-    info = _model_info(submission, "build_regression_model", args, rng)
+    call = _call_text(_REGRESSION, [n_features])
+    info = model_facts(
+        submission, _REGRESSION, [n_features], rng, call=call, input_shapes=[[n_features]]
+    )
     activation = info.get("output_activation")
     if activation not in (None, "linear"):
         fail(
-            f"`{_call_text('build_regression_model', args)}` ends with the activation "
+            f"`{call}` ends with the activation "
             f"{str(activation)[:40]!r}; expected none (linear), so that the model can predict "
             "any value, negative ones included (the standardised targets are negative half "
             "of the time). Leave the activation out of the last Dense(1)."
@@ -727,12 +734,15 @@ def test_build_regression_model_has_a_linear_output(submission, rng):
 def test_build_regression_model_parameter_budget(submission, rng):
     """build_regression_model(n_features) has at most 50,000 parameters for up to 40 features."""
     n_features = int(rng.integers(30, 41))
-    args = [n_features]
-    info = _model_info(submission, "build_regression_model", args, rng)
-    _expect_budget(
+    call = _call_text(_REGRESSION, [n_features])
+    info = model_facts(
+        submission, _REGRESSION, [n_features], rng, call=call, input_shapes=[[n_features]]
+    )
+    expect_param_budget(
+        call,
         info,
-        _call_text("build_regression_model", args),
-        "Two hidden layers of 32 units have about 2,400.",
+        MAX_PARAMS,
+        hint=_BUDGET_HINT.format("Two hidden layers of 32 units have about 2,400."),
     )
 
 
@@ -747,6 +757,7 @@ def _regression_data(rng) -> tuple[np.ndarray, ...]:
 
 
 @points(3)
+@trains
 def test_build_regression_model_beats_the_mean(submission, rng):
     """A model from build_regression_model, trained by the grader, predicts held-out diabetes progression far better than the mean."""
     x_train, y_train, x_test, y_test = _regression_data(rng)
@@ -757,10 +768,10 @@ def test_build_regression_model_beats_the_mean(submission, rng):
         "of the notebook (features and target standardised)"
     )
     before, predictions = trained_predictions(
-        submission, "build_regression_model", x_train=x_train, y_train=y_train,
+        submission, _REGRESSION, x_train=x_train, y_train=y_train,
         x_test=x_test, epochs=REGRESSION_EPOCHS, batch_size=REGRESSION_BATCH_SIZE,
-        args=[n_features], seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
-        student="build_regression_model", doing=f"trained {call}",
+        args=[n_features], seed=training_seed(rng), timeout=TRAIN_TIMEOUT,
+        student=_REGRESSION, doing=f"trained {call}",
     )  # fmt: skip
     predictions = expect_shape(
         call + ", its predictions for the held-out rows",
@@ -801,16 +812,21 @@ def test_build_regression_model_beats_the_mean(submission, rng):
 # build_classification_model
 # ---------------------------------------------------------------------------
 
+_CLASSIFICATION = "build_classification_model"
+
 
 @points(2)
 def test_build_classification_model_input_and_output_shapes(submission, rng):
     """build_classification_model(n_features, n_classes) takes (None, n_features) and outputs (None, n_classes)."""
     n_features, n_classes = _sizes(rng)
     args = [n_features, n_classes]
-    info = _model_info(submission, "build_classification_model", args, rng)
+    call = _call_text(_CLASSIFICATION, args)
+    info = model_facts(
+        submission, _CLASSIFICATION, args, rng, call=call, input_shapes=[[n_features]]
+    )
     _expect_shapes(
         info,
-        _call_text("build_classification_model", args),
+        call,
         n_features,
         n_classes,
         "The model gives one probability per class: end with "
@@ -824,15 +840,11 @@ def test_build_classification_model_outputs_probabilities(submission, rng):
     n_features, n_classes = _sizes(rng)
     args = [n_features, n_classes]
     x = 3.0 * rng.normal(size=(16, n_features))
-    call = f"{_call_text('build_classification_model', args)}.predict(x)"
-    predictions = submission.judge(
-        "predict", "build_classification_model", x=x, args=args,
-        seed=int(rng.integers(0, 2**31)), timeout=BUILD_TIMEOUT,
-        student="build_classification_model", doing=f"ran `{call}` on 16 random rows",
-    )  # fmt: skip
-    p = expect_finite(
-        call,
-        expect_shape(call, predictions, (16, n_classes), hint="One row per input row, one column per class."),
+    call = f"{_call_text(_CLASSIFICATION, args)}.predict(x)"
+    p = untrained_predictions(
+        submission, _CLASSIFICATION, args, x, rng, call=call, shape=(16, n_classes),
+        hint="One row per input row, one column per class.",
+        doing=f"ran `{call}` on 16 random rows",
     )  # fmt: skip
     if np.all((p >= 0) & (p <= 1)):
         hint = (
@@ -846,40 +858,32 @@ def test_build_classification_model_outputs_probabilities(submission, rng):
     )
 
 
-_CATEGORICAL = {"categoricalcrossentropy"}
-
-
 @points(1)
 def test_build_classification_model_compiled_with_categorical_crossentropy(submission, rng):
     """The classifier is compiled with categorical cross-entropy, the loss for one-hot targets."""
     n_features, n_classes = _sizes(rng)
     args = [n_features, n_classes]
-    info = _model_info(submission, "build_classification_model", args, rng)
-    call = _call_text("build_classification_model", args)
-    names = _loss_names(info)
-    if not info.get("compiled") or not names:
-        fail(
-            f"`{call}` returned a model that is not compiled. Call model.compile(optimizer="
-            "'adam', loss='categorical_crossentropy', metrics=['accuracy'])."
-        )
-    if not names & _CATEGORICAL:
-        if any("sparse" in name for name in names):
-            hint = (
-                "The targets are one-hot rows from to_one_hot; the sparse loss expects integer "
-                "labels instead."
-            )
-        elif any("binary" in name for name in names):
-            hint = "Binary cross-entropy is for two classes with one sigmoid output each."
-        elif names & _MSE:
-            hint = (
-                "The squared error is for regression; class probabilities train on cross-entropy."
-            )
-        else:
-            hint = "Use loss='categorical_crossentropy' on one-hot targets."
-        fail(
-            f"`{call}` is compiled with the loss {str(info.get('loss'))[:60]!r}; expected "
-            f"categorical cross-entropy. {hint}"
-        )
+    call = _call_text(_CLASSIFICATION, args)
+    info = model_facts(
+        submission, _CLASSIFICATION, args, rng, call=call, input_shapes=[[n_features]]
+    )
+    squared = "The squared error is for regression; class probabilities train on cross-entropy."
+    expect_loss(
+        call,
+        _loss_known_as(info, CATEGORICAL),
+        CATEGORICAL,
+        compile_hint="Call model.compile(optimizer='adam', loss='categorical_crossentropy', "
+        "metrics=['accuracy']).",
+        hints={
+            "sparse": "The targets are one-hot rows from to_one_hot; the sparse loss expects "
+            "integer labels instead.",
+            "binary": "Binary cross-entropy is for two classes with one sigmoid output each.",
+            "mse": squared,
+            "squared": squared,
+        },
+        default_hint="Use loss='categorical_crossentropy' on one-hot targets.",
+        what="categorical cross-entropy",
+    )
 
 
 @points(1)
@@ -887,10 +891,13 @@ def test_build_classification_model_loss_reads_probabilities(submission, rng):
     """The classifier's loss takes the softmax probabilities as they are (from_logits=False)."""
     n_features, n_classes = _sizes(rng)
     args = [n_features, n_classes]
-    info = _model_info(submission, "build_classification_model", args, rng)
+    call = _call_text(_CLASSIFICATION, args)
+    info = model_facts(
+        submission, _CLASSIFICATION, args, rng, call=call, input_shapes=[[n_features]]
+    )
     if info.get("from_logits") is True:
         fail(
-            f"`{_call_text('build_classification_model', args)}` is compiled with a loss "
+            f"`{call}` is compiled with a loss "
             "that has from_logits=True, so it applies a softmax of its own to outputs that "
             "already are softmax probabilities. With a softmax output layer, leave "
             "from_logits=False (the default)."
@@ -901,11 +908,13 @@ def test_build_classification_model_loss_reads_probabilities(submission, rng):
 def test_build_classification_model_parameter_budget(submission, rng):
     """build_classification_model has at most 50,000 parameters for up to 40 features and 12 classes."""
     args = [int(rng.integers(30, 41)), int(rng.integers(10, 13))]
-    info = _model_info(submission, "build_classification_model", args, rng)
-    _expect_budget(
+    call = _call_text(_CLASSIFICATION, args)
+    info = model_facts(submission, _CLASSIFICATION, args, rng, call=call, input_shapes=[[args[0]]])
+    expect_param_budget(
+        call,
         info,
-        _call_text("build_classification_model", args),
-        "A hidden layer of 32 units has about 1,500.",
+        MAX_PARAMS,
+        hint=_BUDGET_HINT.format("A hidden layer of 32 units has about 1,500."),
     )
 
 
@@ -918,20 +927,21 @@ def _classification_data(rng) -> tuple[np.ndarray, ...]:
 
 
 @points(3)
+@trains
 def test_build_classification_model_beats_the_majority_class(submission, rng):
     """A model from build_classification_model, trained by the grader, classifies held-out wines far better than the majority class."""
     x_train, y_train, x_test, y_test = _classification_data(rng)
     args = [x_train.shape[1], y_train.shape[1]]
     call = (
-        f"a model from {_call_text('build_classification_model', args)}, trained for "
+        f"a model from {_call_text(_CLASSIFICATION, args)}, trained for "
         f"{CLASSIFICATION_EPOCHS} epochs with batch size {CLASSIFICATION_BATCH_SIZE} on the "
         f"{len(x_train)} wines of the notebook (features standardised, one-hot targets)"
     )
     before, predictions = trained_predictions(
-        submission, "build_classification_model", x_train=x_train, y_train=y_train,
+        submission, _CLASSIFICATION, x_train=x_train, y_train=y_train,
         x_test=x_test, epochs=CLASSIFICATION_EPOCHS, batch_size=CLASSIFICATION_BATCH_SIZE,
-        args=args, seed=int(rng.integers(0, 2**31)), timeout=TRAIN_TIMEOUT,
-        student="build_classification_model", doing=f"trained {call}",
+        args=args, seed=training_seed(rng), timeout=TRAIN_TIMEOUT,
+        student=_CLASSIFICATION, doing=f"trained {call}",
     )  # fmt: skip
     predictions = expect_finite(
         call,

@@ -32,37 +32,45 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks._keras import (
+    MSE,
+    TRAIN_TIMEOUT,
+    carried,
+    expect_learned,
+    expect_loss,
+    expect_param_budget,
+    model_facts,
+    trained_predictions,
+    training_seed,
+)
+from autograder.checks._reference import sigmoid
 from autograder.checks.common import (
     RTOL_ANALYTIC,
-    carried,
     describe,
+    diagnose,
     expect_array,
     expect_finite,
     expect_finite_array,
-    expect_learned,
     expect_shape,
     expect_unmodified,
     fail,
     points,
     rel_error,
     report_metric,
-    trained_predictions,
+    trains,
 )
 from autograder.submission import StudentException, SubmissionError
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = ("lstm_cell_forward", "lstm_forward", "make_windows", "build_lstm_model")
+#: The installed data sets the checks read (their held-out rows: autograder.heldout).
+DATASETS = ("sunspots",)
 
 GATES = "ifgo"
 
 # ---------------------------------------------------------------------------
 # Reference implementation (stays in the grader).
 # ---------------------------------------------------------------------------
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _cell(
@@ -85,7 +93,7 @@ def _cell(
     """
     z = x_t @ kernel + h_prev @ recurrent_kernel + bias
     parts = dict(zip(order, np.split(z, 4, axis=-1), strict=True))
-    act = {"s": _sigmoid, "t": np.tanh}
+    act = {"s": sigmoid, "t": np.tanh}
     i, f, g, o = (act[a](parts[gate]) for a, gate in zip(activations, GATES, strict=True))
     c_t = f * c_prev + (i * g if use_input_gate else g)
     h_t = o * (np.tanh(c_t) if tanh_of_cell else c_t)
@@ -238,12 +246,24 @@ def _expect_cell_result(call: str, result: Any, h_prev: np.ndarray) -> tuple[np.
     return h_t, c_t
 
 
+def _expect_call_unmodified(
+    submission, function: str, call: str, args: tuple, names: tuple, *, well_formed
+) -> None:
+    """Call ``function(*args)``; fail unless it answers well and leaves its arguments alone."""
+    result, after, _ = submission.call_keep_args(function, *args)
+    expect_unmodified(
+        call, dict(zip(names, args, strict=True)), dict(zip(names, after, strict=True)),
+        answer=result, well_formed=well_formed,
+    )  # fmt: skip
+
+
 def _cell_hint(received: np.ndarray, args: tuple, which: int) -> str:
     """The hint of the first wrong variant whose h_t (which=0) or c_t (which=1) matches."""
-    for kwargs, hint in _CELL_VARIANTS:
-        if rel_error(received, _cell(*args, **kwargs)[which]) <= RTOL_ANALYTIC:
-            return hint
-    return _CELL_HINT
+    variants = [
+        (lambda kwargs=kwargs: _cell(*args, **kwargs)[which], hint)
+        for kwargs, hint in _CELL_VARIANTS
+    ]
+    return diagnose(received, variants, _CELL_HINT, rtol=RTOL_ANALYTIC)
 
 
 def _call_forward(submission, args: tuple) -> tuple[Any, Any, Any, str]:
@@ -331,16 +351,12 @@ def test_lstm_cell_forward_new_hidden_state(submission, rng):
 def test_lstm_cell_forward_does_not_modify_inputs(submission, rng):
     """lstm_cell_forward leaves x_t, h_prev, c_prev and the weights unchanged."""
     args = _cell_problem(rng)
-    names = ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias")
     call = _cell_call(args)
-    result, after, _ = submission.call_keep_args("lstm_cell_forward", *args)
-    expect_unmodified(
-        call,
-        dict(zip(names, args, strict=True)),
-        dict(zip(names, after, strict=True)),
-        answer=result,
+    _expect_call_unmodified(
+        submission, "lstm_cell_forward", call, args,
+        ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias"),
         well_formed=lambda answer: _expect_cell_result(call, answer, args[1]),
-    )
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -373,16 +389,18 @@ def test_lstm_forward_outputs(submission, rng):
             "Already the first step is wrong: start from h = c = zeros (N, U) and make "
             "lstm_cell_forward pass its checks first."
         )
-    elif rel_error(got, _forward(*args, carry_state=False)[0]) <= RTOL_ANALYTIC:
-        hint = (
-            "Every step starts again from the zero state: set h and c to zeros once, before "
-            "the loop, and feed each step the h and c of the step before."
-        )
     else:
-        hint = (
-            "The first step is right but later ones are not: pass the h and c returned by "
-            "step t - 1 to step t, and store h_t at outputs[:, t]."
+        resets = (
+            lambda: _forward(*args, carry_state=False)[0],
+            "Every step starts again from the zero state: set h and c to zeros once, before "
+            "the loop, and feed each step the h and c of the step before.",
         )
+        hint = diagnose(
+            got, [resets],
+            "The first step is right but later ones are not: pass the h and c returned by "
+            "step t - 1 to step t, and store h_t at outputs[:, t].",
+            rtol=RTOL_ANALYTIC,
+        )  # fmt: skip
     expect_array(call + ", its outputs", got, expected, hint=hint)
 
 
@@ -438,16 +456,11 @@ def test_lstm_forward_starts_from_zero_state(submission, rng):
 def test_lstm_forward_does_not_modify_inputs(submission, rng):
     """lstm_forward leaves x and the weights unchanged."""
     args = _forward_problem(rng)
-    names = ("x", "kernel", "recurrent_kernel", "bias")
     call = _forward_call(args)
-    result, after, _ = submission.call_keep_args("lstm_forward", *args)
-    expect_unmodified(
-        call,
-        dict(zip(names, args, strict=True)),
-        dict(zip(names, after, strict=True)),
-        answer=result,
+    _expect_call_unmodified(
+        submission, "lstm_forward", call, args, ("x", "kernel", "recurrent_kernel", "bias"),
         well_formed=lambda answer: _expect_forward_result(call, answer, args[0], args[2].shape[0]),
-    )
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -517,13 +530,13 @@ def test_make_windows_values(submission, rng):
         X_expected,
         hint="Row i of X is the window series[i : i + window], in the order of the series.",
     )
-    if rel_error(y, series[window - 1 : -1]) <= RTOL_ANALYTIC:
-        hint = (
-            "Your y[i] is the last value of window i, series[i + window - 1]: the target is the "
-            "value right after the window, series[i + window]."
-        )
-    else:
-        hint = "y[i] is the value right after window i: series[i + window]."
+    last_value = (
+        series[window - 1 : -1],
+        "Your y[i] is the last value of window i, series[i + window - 1]: the target is the "
+        "value right after the window, series[i + window].",
+    )
+    hint = diagnose(y, [last_value], "y[i] is the value right after window i: series[i + window].",
+                    rtol=RTOL_ANALYTIC)  # fmt: skip
     expect_array(call + ", its y", y, y_expected, hint=hint)
 
 
@@ -531,8 +544,6 @@ def test_make_windows_values(submission, rng):
 # build_lstm_model
 # ---------------------------------------------------------------------------
 
-#: Loss names that mean the mean squared error (as the task reports them, lower case).
-MSE_NAMES = {"mse", "mean_squared_error", "meansquarederror"}
 #: Largest model build_lstm_model(window) may return: 20 times the reference's 4,385
 #: parameters, which leaves room for stacked layers but keeps the grader's training fast.
 MAX_PARAMS = 100_000
@@ -566,27 +577,24 @@ def _sunspots() -> np.ndarray:
     return data[:, 1]
 
 
-def _model_info(submission, window: int, **kwargs) -> dict:
-    doing = f"built the model of `{_call_text(window, kwargs.get('units'))}`"
-    info = submission.judge(
-        "describe", "build_lstm_model", args=[window], kwargs=kwargs,
-        timeout=60, student="build_lstm_model", doing=doing, input_shapes=[[window, 1]],
-    )  # fmt: skip
-    if not isinstance(info, dict):
-        fail(f"The grader could not inspect the model of `build_lstm_model({window})`.")
-    return info
-
-
 def _call_text(window: int, units: int | None = None) -> str:
     return f"build_lstm_model({window}{'' if units is None else f', units={units}'})"
+
+
+def _facts(submission, rng, window: int, units: int | None = None) -> tuple[dict, str]:
+    """What the judge reads off the model of ``build_lstm_model(window[, units])``, and that call."""
+    call = _call_text(window, units)
+    kwargs = {} if units is None else {"units": units}
+    info = model_facts(submission, "build_lstm_model", [window], rng, call=call, kwargs=kwargs,
+                       input_shapes=[[window, 1]])  # fmt: skip
+    return info, call
 
 
 @points(2)
 def test_build_lstm_model_input_and_output_shapes(submission, rng):
     """build_lstm_model(window) takes inputs (None, window, 1) and returns outputs (None, 1)."""
     window = int(rng.integers(5, 25))
-    info = _model_info(submission, window)
-    call = _call_text(window)
+    info, call = _facts(submission, rng, window)
     if list(info.get("input_shape") or []) != [None, window, 1]:
         fail(
             f"`{call}` built a model with input shape {tuple(info.get('input_shape') or ())}; "
@@ -613,35 +621,24 @@ def test_build_lstm_model_input_and_output_shapes(submission, rng):
 @points(1)
 def test_build_lstm_model_uses_mse_loss(submission, rng):
     """build_lstm_model returns a model compiled with the mean squared error loss."""
-    window = int(rng.integers(5, 25))
-    info = _model_info(submission, window)
-    call = _call_text(window)
-    loss = info.get("loss")
-    if not info.get("compiled") or loss is None:
-        fail(
-            f"`{call}` returned a model that is not compiled. Call "
-            "model.compile(optimizer=..., loss='mse') before returning it."
-        )
-    if str(loss).lower() not in MSE_NAMES:
-        if "crossentropy" in str(loss).lower():
-            hint = "Cross-entropy compares class probabilities; the forecast is a number."
-        else:
-            hint = "The forecasts are scored by their squared error, so train on it."
-        fail(
-            f"`{call}` returned a model compiled with the loss {str(loss)[:60]!r}; expected the "
-            f"mean squared error, loss='mse', the loss of a regression. {hint}"
-        )
+    info, call = _facts(submission, rng, int(rng.integers(5, 25)))
+    expect_loss(
+        call, info, MSE,
+        compile_hint="Call model.compile(optimizer=..., loss='mse') before returning it.",
+        hints={"crossentropy": "Cross-entropy compares class probabilities; the forecast is a number."},
+        default_hint="The forecasts are scored by their squared error, so train on it.",
+        what="the mean squared error, loss='mse', the loss of a regression",
+    )  # fmt: skip
 
 
 @points(1)
 def test_build_lstm_model_has_an_lstm_layer(submission, rng):
     """build_lstm_model's model contains a keras.layers.LSTM layer."""
-    window = int(rng.integers(5, 25))
-    info = _model_info(submission, window)
+    info, call = _facts(submission, rng, int(rng.integers(5, 25)))
     layers = [str(name) for name in info.get("layers") or []]
     if "LSTM" not in layers:
         fail(
-            f"`{_call_text(window)}` built a model of the layers {', '.join(layers[:8]) or 'none'}; "
+            f"`{call}` built a model of the layers {', '.join(layers[:8]) or 'none'}; "
             "expected at least one keras.layers.LSTM: this assignment is about recurrent "
             "networks, which read the window step by step."
         )
@@ -652,8 +649,8 @@ def test_build_lstm_model_units_sets_the_size(submission, rng):
     """build_lstm_model(window, units) builds a larger model for more units."""
     window = int(rng.integers(5, 25))
     small, large = int(rng.integers(4, 8)), int(rng.integers(16, 24))
-    n_small = _model_info(submission, window, units=small).get("n_params")
-    n_large = _model_info(submission, window, units=large).get("n_params")
+    n_small = _facts(submission, rng, window, small)[0].get("n_params")
+    n_large = _facts(submission, rng, window, large)[0].get("n_params")
     if not isinstance(n_small, int) or not isinstance(n_large, int) or n_small >= n_large:
         fail(
             f"`{_call_text(window, small)}` and `{_call_text(window, large)}` built models with "
@@ -665,17 +662,16 @@ def test_build_lstm_model_units_sets_the_size(submission, rng):
 @points(1)
 def test_build_lstm_model_parameter_budget(submission, rng):
     """build_lstm_model(window) with the default units has at most 100,000 parameters."""
-    window = int(rng.integers(5, 25))
-    n_params = _model_info(submission, window).get("n_params")
-    if not isinstance(n_params, int) or n_params > MAX_PARAMS:
-        fail(
-            f"`{_call_text(window)}` built a model with {n_params} parameters; expected at "
-            f"most {MAX_PARAMS:,}. A single LSTM(32) and Dense(1) have about 4,400: a small "
-            "model suits a series of 300 values and trains within the grader's time."
-        )
+    info, call = _facts(submission, rng, int(rng.integers(5, 25)))
+    expect_param_budget(
+        call, info, MAX_PARAMS,
+        hint="A single LSTM(32) and Dense(1) have about 4,400: a small model suits a series of "
+        "300 values and trains within the grader's time.",
+    )  # fmt: skip
 
 
 @points(3)
+@trains
 def test_build_lstm_model_beats_naive_forecast(submission, rng):
     """A model from build_lstm_model, trained by the grader, forecasts held-out sunspots better than naive."""
     series = _sunspots()
@@ -686,25 +682,15 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
     x_train, y_train = _make_windows(scaled[:split], window)
     x_all, y_all = _make_windows(scaled, window)
     x_test, y_test = x_all[-N_HELD_OUT:], y_all[-N_HELD_OUT:]
-    seed = int(rng.integers(0, 2**31 - 1))
     call = (
         f"a model from build_lstm_model({window}), trained for {EPOCHS} epochs with batch size "
         f"{BATCH_SIZE} on the sunspot years 1700-1958 (scaled to [0, 1])"
     )
     before, predictions = trained_predictions(
-        submission,
-        "build_lstm_model",
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        args=[window],
-        seed=seed,
-        timeout=120,
-        student="build_lstm_model",
-        doing=f"trained {call}",
-    )
+        submission, "build_lstm_model", x_train=x_train, y_train=y_train, x_test=x_test,
+        epochs=EPOCHS, batch_size=BATCH_SIZE, args=[window], seed=training_seed(rng),
+        timeout=TRAIN_TIMEOUT, student="build_lstm_model", doing=f"trained {call}",
+    )  # fmt: skip
     predictions = expect_shape(
         call + ", its forecasts of the years 1959-2008",
         predictions,

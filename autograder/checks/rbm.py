@@ -58,17 +58,18 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks._reference import sigmoid
 from autograder.checks.common import (
     RTOL_ANALYTIC,
     Generator,
     describe,
+    diagnose,
     expect_array,
     expect_finite,
     expect_shape,
     expect_unmodified,
     fail,
     points,
-    rel_error,
     report_metric,
 )
 from autograder.submission import StudentException
@@ -82,6 +83,8 @@ FUNCTIONS = (
     "contrastive_divergence",
     "reconstruct",
 )
+#: The installed data sets the checks read (their held-out rows: autograder.heldout).
+DATASETS = ("digits",)
 
 #: Calls (one seed each) over which a CD update is averaged in the statistical checks.
 N_CALLS = 200
@@ -111,18 +114,12 @@ CD_VARIANTS = ("sampled", "mean_field", "mixed")
 # ---------------------------------------------------------------------------
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _hidden_probabilities(v, W, b_h):
-    return _sigmoid(v @ W + b_h)
+    return sigmoid(v @ W + b_h)
 
 
 def _visible_probabilities(h, W, b_v):
-    return _sigmoid(h @ W.T + b_v)
+    return sigmoid(h @ W.T + b_v)
 
 
 def _free_energy(v, W, b_v, b_h):
@@ -236,6 +233,13 @@ def _rbm(rng: np.random.Generator, n_visible: int, n_hidden: int, scale: float =
     return W, rng.normal(size=n_visible), rng.normal(size=n_hidden)
 
 
+def _problem(rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, ...]:
+    """``(v, W, b_v, b_h)``: a batch of binary rows and an RBM (``_sizes``, ``_rbm``)."""
+    n, n_visible, n_hidden = _sizes(rng)
+    W, b_v, b_h = _rbm(rng, n_visible, n_hidden, scale=scale)
+    return _binary(rng, (n, n_visible)), W, b_v, b_h
+
+
 def _shapes_note(**arrays: np.ndarray) -> str:
     return ", ".join(f"{name} of shape {np.shape(value)}" for name, value in arrays.items())
 
@@ -256,18 +260,9 @@ _CD_HINT = (
 
 def _call_cd(submission, call: str, v0, W, b_v, b_h, learning_rate, **kwargs):
     """Call the student's contrastive_divergence; check the result; return float arrays."""
-    result = _call(
-        submission,
-        "contrastive_divergence",
-        call,
-        v0,
-        W,
-        b_v,
-        b_h,
-        learning_rate,
-        hint=f"It was called with {_shapes_note(v0=v0, W=W, b_v=b_v, b_h=b_h)}.",
-        **kwargs,
-    )
+    hint = f"It was called with {_shapes_note(v0=v0, W=W, b_v=b_v, b_h=b_h)}."
+    result = _call(submission, "contrastive_divergence", call, v0, W, b_v, b_h, learning_rate,
+                   hint=hint, **kwargs)  # fmt: skip
     return _expect_cd_result(call, result, W, b_v, b_h)
 
 
@@ -289,6 +284,11 @@ def _expect_cd_result(call: str, result: Any, W, b_v, b_h) -> tuple[np.ndarray, 
     return tuple(arrays)
 
 
+def _same_parameters(first: tuple, second: tuple) -> bool:
+    """Whether two results of contrastive_divergence are equal to the bit."""
+    return all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 def _update(new: tuple, old: tuple) -> np.ndarray:
     """The change of (W, b_v, b_h), flattened."""
     return np.concatenate([(a - b).ravel() for a, b in zip(new, old, strict=True)])
@@ -299,39 +299,51 @@ def _update(new: tuple, old: tuple) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+def _check_probabilities(
+    submission, rng, function: str, given: str, bias: str, reference, *, hint: str, mistakes
+) -> None:
+    """``function(given, W, bias)`` equals ``reference`` on a binary batch and one of probabilities.
+
+    ``mistakes(x, W, b)`` gives the ``(answer, hint)`` pairs of known wrong versions.
+    """
+    n, n_visible, n_hidden = _sizes(rng)
+    W, b_v, b_h = _rbm(rng, n_visible, n_hidden, scale=1.5)
+    b, width = (b_h, n_visible) if bias == "b_h" else (b_v, n_hidden)
+    for x in (_binary(rng, (n, width)), rng.uniform(size=(n + 2, width))):
+        call = f"{function}({given}, W, {bias}) for {_shapes_note(**{given: x, 'W': W, bias: b})}"
+        expected = reference(x, W, b)
+        got = _call(submission, function, call, x, W, b, hint=hint)
+        got = expect_shape(call, got, expected.shape, hint=hint)
+        mistake = diagnose(got, mistakes(x, W, b), hint, rtol=RTOL_ANALYTIC)
+        expect_array(call, got, expected, hint=mistake)
+
+
 @points(2)
 def test_hidden_probabilities_values(submission, rng):
     """hidden_probabilities(v, W, b_h) equals sigmoid(v @ W + b_h), shape (N, n_hidden)."""
-    n, n_visible, n_hidden = _sizes(rng)
-    W, _, b_h = _rbm(rng, n_visible, n_hidden, scale=1.5)
-    for v in (_binary(rng, (n, n_visible)), rng.uniform(size=(n + 2, n_visible))):
-        call = f"hidden_probabilities(v, W, b_h) for {_shapes_note(v=v, W=W, b_h=b_h)}"
-        hint = "W has shape (n_visible, n_hidden): p(h = 1 | v) = sigmoid(v @ W + b_h)."
-        got = _call(submission, "hidden_probabilities", call, v, W, b_h, hint=hint)
-        got = expect_shape(call, got, (v.shape[0], n_hidden), hint=hint)
-        if rel_error(got, _sigmoid(v @ W)) <= RTOL_ANALYTIC:
-            hint = "The result is what it would be with b_h = 0: add b_h inside the sigmoid."
-        elif rel_error(got, v @ W + b_h) <= RTOL_ANALYTIC:
-            hint = "The result is v @ W + b_h before the sigmoid: apply the sigmoid."
-        expect_array(call, got, _hidden_probabilities(v, W, b_h), hint=hint)
+    _check_probabilities(
+        submission, rng, "hidden_probabilities", "v", "b_h", _hidden_probabilities,
+        hint="W has shape (n_visible, n_hidden): p(h = 1 | v) = sigmoid(v @ W + b_h).",
+        mistakes=lambda v, W, b_h: [
+            (sigmoid(v @ W),
+             "The result is what it would be with b_h = 0: add b_h inside the sigmoid."),
+            (v @ W + b_h, "The result is v @ W + b_h before the sigmoid: apply the sigmoid."),
+        ],
+    )  # fmt: skip
 
 
 @points(2)
 def test_visible_probabilities_values(submission, rng):
     """visible_probabilities(h, W, b_v) equals sigmoid(h @ W.T + b_v), shape (N, n_visible)."""
-    n, n_visible, n_hidden = _sizes(rng)
-    W, b_v, _ = _rbm(rng, n_visible, n_hidden, scale=1.5)
-    for h in (_binary(rng, (n, n_hidden)), rng.uniform(size=(n + 2, n_hidden))):
-        call = f"visible_probabilities(h, W, b_v) for {_shapes_note(h=h, W=W, b_v=b_v)}"
-        hint = (
-            "W has shape (n_visible, n_hidden), so going from the hidden to the visible "
-            "units uses its transpose: p(v = 1 | h) = sigmoid(h @ W.T + b_v)."
-        )
-        got = _call(submission, "visible_probabilities", call, h, W, b_v, hint=hint)
-        got = expect_shape(call, got, (h.shape[0], n_visible), hint=hint)
-        if rel_error(got, _sigmoid(h @ W.T)) <= RTOL_ANALYTIC:
-            hint = "The result is what it would be with b_v = 0: add b_v inside the sigmoid."
-        expect_array(call, got, _visible_probabilities(h, W, b_v), hint=hint)
+    _check_probabilities(
+        submission, rng, "visible_probabilities", "h", "b_v", _visible_probabilities,
+        hint="W has shape (n_visible, n_hidden), so going from the hidden to the visible "
+        "units uses its transpose: p(v = 1 | h) = sigmoid(h @ W.T + b_v).",
+        mistakes=lambda h, W, b_v: [
+            (sigmoid(h @ W.T),
+             "The result is what it would be with b_v = 0: add b_v inside the sigmoid."),
+        ],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -451,29 +463,25 @@ def _call_free_energy(submission, call, v, W, b_v, b_h, hint=_FREE_ENERGY_HINT) 
 @points(2)
 def test_free_energy_values(submission, rng):
     """free_energy(v, W, b_v, b_h) equals -v @ b_v - sum(softplus(v @ W + b_h), axis=1)."""
-    n, n_visible, n_hidden = _sizes(rng)
-    W, b_v, b_h = _rbm(rng, n_visible, n_hidden, scale=1.5)
-    v = _binary(rng, (n, n_visible))
+    v, W, b_v, b_h = _problem(rng, scale=1.5)
     call = f"free_energy(v, W, b_v, b_h) for {_shapes_note(v=v, W=W, b_v=b_v, b_h=b_h)}"
     got = _call_free_energy(submission, call, v, W, b_v, b_h)
     expected = _free_energy(v, W, b_v, b_h)
-    hint = _FREE_ENERGY_HINT
-    if rel_error(got, expected + v @ b_v) <= RTOL_ANALYTIC:
-        hint = "The visible-bias term is missing: F(v) starts with -v @ b_v. " + hint
-    elif rel_error(got, -expected) <= RTOL_ANALYTIC:
-        hint = "The sign is flipped: both terms of F(v) carry a minus sign. " + hint
-    elif rel_error(got, _free_energy(v, W, b_v, np.zeros_like(b_h))) <= RTOL_ANALYTIC:
-        hint = "b_h is missing: softplus is applied to v @ W + b_h. " + hint
-    expect_array(call, got, expected, hint=hint)
+    mistakes = [
+        (expected + v @ b_v, "The visible-bias term is missing: F(v) starts with -v @ b_v."),
+        (-expected, "The sign is flipped: both terms of F(v) carry a minus sign."),
+        (lambda: _free_energy(v, W, b_v, np.zeros_like(b_h)),
+         "b_h is missing: softplus is applied to v @ W + b_h."),
+    ]  # fmt: skip
+    mistake = diagnose(got, mistakes, rtol=RTOL_ANALYTIC)
+    expect_array(call, got, expected, hint=f"{mistake} {_FREE_ENERGY_HINT}".strip())
 
 
 @points(1)
 def test_free_energy_finite_for_large_weights(submission, rng):
     """free_energy is finite and correct for weights of 1e3 (no overflow in the softplus)."""
-    n, n_visible, n_hidden = _sizes(rng)
-    W, b_v, b_h = _rbm(rng, n_visible, n_hidden)
+    v, W, b_v, b_h = _problem(rng)
     W = W * 1e3
-    v = _binary(rng, (n, n_visible))
     v[0] = 1.0  # at least one row with large pre-activations
     call = f"free_energy(v, W, b_v, b_h) with weights of size 1e3 ({_shapes_note(v=v, W=W)})"
     hint = (
@@ -490,44 +498,22 @@ def test_free_energy_finite_for_large_weights(submission, rng):
 # ---------------------------------------------------------------------------
 
 
-def _cd_problem(rng: np.random.Generator):
-    n, n_visible, n_hidden = _sizes(rng)
-    W, b_v, b_h = _rbm(rng, n_visible, n_hidden)
-    return _binary(rng, (n, n_visible)), W, b_v, b_h
-
-
 @points(1)
 def test_contrastive_divergence_returns_new_parameters(submission, rng):
     """contrastive_divergence returns (W, b_v, b_h) of the input shapes, with or without an rng."""
-    v0, W, b_v, b_h = _cd_problem(rng)
-    shapes = _shapes_note(v0=v0, W=W, b_v=b_v, b_h=b_h)
+    problem = _problem(rng)
+    shapes = _shapes_note(**dict(zip(("v0", "W", "b_v", "b_h"), problem, strict=True)))
     seed = int(rng.integers(2**31))
-    _call_cd(
-        submission,
-        f"contrastive_divergence(v0, W, b_v, b_h, 0.1, k=2, rng=rng) for {shapes}",
-        v0,
-        W,
-        b_v,
-        b_h,
-        0.1,
-        k=2,
-        rng=Generator(seed),
-    )
-    _call_cd(
-        submission,
-        f"contrastive_divergence(v0, W, b_v, b_h, 0.1) for {shapes}, without an rng",
-        v0,
-        W,
-        b_v,
-        b_h,
-        0.1,
-    )
+    call = "contrastive_divergence(v0, W, b_v, b_h, 0.1"
+    _call_cd(submission, f"{call}, k=2, rng=rng) for {shapes}", *problem, 0.1, k=2,
+             rng=Generator(seed))  # fmt: skip
+    _call_cd(submission, f"{call}) for {shapes}, without an rng", *problem, 0.1)
 
 
 @points(1)
 def test_contrastive_divergence_does_not_modify_inputs(submission, rng):
     """contrastive_divergence leaves v0, W, b_v and b_h unchanged and returns new arrays."""
-    v0, W, b_v, b_h = _cd_problem(rng)
+    v0, W, b_v, b_h = _problem(rng)
     call = "contrastive_divergence(v0, W, b_v, b_h, 0.1, k=1, rng=rng)"
     result, args_after, _ = submission.call_keep_args(
         "contrastive_divergence", v0, W, b_v, b_h, 0.1, k=1, rng=Generator(int(rng.integers(2**31)))
@@ -553,13 +539,13 @@ def test_contrastive_divergence_uses_the_given_rng(submission, rng):
     first = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed))
     again = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed))
     other = _call_cd(submission, call, v0, W, b_v, b_h, 0.1, k=1, rng=Generator(seed + 1))
-    if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
+    if not _same_parameters(first, again):
         fail(
             f"Two calls `{call}` with the same seed returned different parameters; expected "
             "the same. Make every random draw from the `rng` argument (pass it on to "
             "sample_bernoulli), not from np.random's global functions."
         )
-    if all(np.array_equal(a, b) for a, b in zip(first, other, strict=True)):
+    if _same_parameters(first, other):
         fail(
             f"`{call}` returned the same parameters for two different seeds; expected a random "
             "update. CD runs a Gibbs chain: sample h_0 ~ p(h | v_0) with sample_bernoulli "
@@ -570,7 +556,7 @@ def test_contrastive_divergence_uses_the_given_rng(submission, rng):
 @points(1)
 def test_contrastive_divergence_scales_with_learning_rate(submission, rng):
     """The change new - old of every parameter is proportional to learning_rate (same seed)."""
-    v0, W, b_v, b_h = _cd_problem(rng)
+    v0, W, b_v, b_h = _problem(rng)
     seed = int(rng.integers(2**31))
     rate = float(rng.uniform(0.02, 0.1))
     factor = float(rng.uniform(2.0, 5.0))
@@ -578,23 +564,14 @@ def test_contrastive_divergence_scales_with_learning_rate(submission, rng):
     call = "contrastive_divergence(v0, W, b_v, b_h, {:.3g}, k=1, rng=np.random.default_rng(seed))"
     small = _call_cd(submission, call.format(rate), v0, W, b_v, b_h, rate, k=1, rng=Generator(seed))
     again = _call_cd(submission, call.format(rate), v0, W, b_v, b_h, rate, k=1, rng=Generator(seed))
-    if not all(np.array_equal(a, b) for a, b in zip(small, again, strict=True)):
+    if not _same_parameters(small, again):
         fail(
             f"Two calls `{call.format(rate)}` with the same seed returned different parameters, "
             "so the effect of the learning rate cannot be measured. Make every random draw "
             "from the `rng` argument, not from np.random's global functions."
         )
-    large = _call_cd(
-        submission,
-        call.format(rate * factor),
-        v0,
-        W,
-        b_v,
-        b_h,
-        rate * factor,
-        k=1,
-        rng=Generator(seed),
-    )
+    large = _call_cd(submission, call.format(rate * factor), v0, W, b_v, b_h, rate * factor,
+                     k=1, rng=Generator(seed))  # fmt: skip
     for index, name in enumerate(("W", "b_v", "b_h")):
         expect_array(
             f"{call.format(rate * factor)}: the change of {name}, compared with {factor:.3g} times "
@@ -836,15 +813,8 @@ def _train_on_digits(submission, rng):
         for step, first in enumerate(range(0, len(order), batch)):
             what = f"{call} (digits, {batch} per batch, epoch {epoch + 1}, batch {step + 1})"
             seed = base + epoch * 100 + step
-            params = _call_cd(
-                submission,
-                what,
-                images[order[first : first + batch]],
-                *params,
-                rate,
-                k=1,
-                rng=Generator(seed),
-            )
+            rows = images[order[first : first + batch]]
+            params = _call_cd(submission, what, rows, *params, rate, k=1, rng=Generator(seed))
     held_out = np.arange(N_NOTEBOOK_DIGITS, len(images))
     return images, labels, train, held_out, start, params
 
@@ -907,16 +877,14 @@ def test_contrastive_divergence_training_gives_features_that_classify_digits(sub
 @points(2)
 def test_reconstruct_values(submission, rng):
     """reconstruct(v, ...) is visible_probabilities(hidden_probabilities(v, W, b_h), W, b_v)."""
-    n, n_visible, n_hidden = _sizes(rng)
-    W, b_v, b_h = _rbm(rng, n_visible, n_hidden, scale=1.5)
-    v = _binary(rng, (n, n_visible))
+    v, W, b_v, b_h = _problem(rng, scale=1.5)
     call = f"reconstruct(v, W, b_v, b_h) for {_shapes_note(v=v, W=W, b_v=b_v, b_h=b_h)}"
     hint = (
         "reconstruct is deterministic: the visible probabilities of the hidden probabilities, "
         "visible_probabilities(hidden_probabilities(v, W, b_h), W, b_v), with no sampling."
     )
     got = _call(submission, "reconstruct", call, v, W, b_v, b_h, hint=hint)
-    got = expect_shape(call, got, (n, n_visible), hint=hint)
+    got = expect_shape(call, got, v.shape, hint=hint)
     if np.all((got == 0.0) | (got == 1.0)):
         hint = "The result holds only 0s and 1s: return probabilities, not a sample. " + hint
     expect_array(call, got, _reconstruct(v, W, b_v, b_h), hint=hint)

@@ -1,0 +1,243 @@
+"""What every check of a Keras model does: describe it, judge its loss, train it.
+
+The child only builds and exports the student's model; the judge rebuilds it
+where no student code runs (:meth:`autograder.submission.Submission.judge`).
+These helpers are the checks' one way to ask the judge, so a check module says
+what it checks (a shape, a loss, a parameter budget, that training helps) and
+keeps only its properties, thresholds and hint texts.
+
+Example:
+    >>> call = "build_cnn((28, 28, 1), 5)"
+    >>> expect_loss(call, {"compiled": True, "loss": "categorical_crossentropy"},
+    ...             CATEGORICAL, compile_hint="Compile it.")
+    'categorical_crossentropy'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import numpy as np
+
+from autograder.checks.common import describe, expect_finite, expect_shape, fail
+
+#: Seconds a judge request that builds (and calls) a model may take, Keras's import
+#: and the export in the child included.
+BUILD_TIMEOUT = 60.0
+#: Seconds a judge request that trains a model may take (the checks' trainings take
+#: 5 to 30 s on 2 cores; the rest is room for a slow machine).
+TRAIN_TIMEOUT = 180.0
+
+#: Loss names (lower case, as the judge reports them) of categorical cross-entropy,
+#: of binary cross-entropy and of the mean squared error.
+CATEGORICAL = frozenset({"categorical_crossentropy", "categoricalcrossentropy"})
+BINARY = frozenset({"binary_crossentropy", "binarycrossentropy"})
+MSE = frozenset({"mse", "mean_squared_error", "meansquarederror"})
+
+
+def training_seed(rng: np.random.Generator) -> int:
+    """A seed for one model's initialisation and training, drawn from the check's ``rng``."""
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def model_facts(
+    submission,
+    builder: str,
+    args: list | tuple,
+    rng: np.random.Generator,
+    *,
+    call: str,
+    timeout: float = BUILD_TIMEOUT,
+    **judge: Any,
+) -> dict:
+    """What the judge reads off the model ``builder(*args)`` builds (see ``judge.describe``).
+
+    Args:
+        builder: the student's builder function.
+        args: its arguments.
+        rng: the check's generator; it draws the model's seed.
+        call: the call as the student would write it, for the messages.
+        judge: more keywords for :meth:`~autograder.submission.Submission.judge`
+            (``input_shapes``, ``student``, ``kwargs``).
+
+    Returns:
+        The facts: ``input_shape``, ``output_shape``, ``n_params``, ``compiled``,
+        ``loss``, ``from_logits``, ``layers``, ``all_layers``, ``lineages``, ...
+    """
+    judge.setdefault("student", builder)
+    judge.setdefault("doing", f"built the model of `{call}`")
+    info = submission.judge(
+        "describe", builder, args=list(args), seed=training_seed(rng), timeout=timeout, **judge
+    )
+    if not isinstance(info, dict) or not isinstance(info.get("all_layers"), list):
+        fail(f"The grader could not inspect the model of `{call}`; it got {describe(info)}.")
+    return info
+
+
+def predictions(
+    submission,
+    builder: str,
+    args: list | tuple,
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    call: str,
+    shape: tuple,
+    hint: str = "",
+    timeout: float = BUILD_TIMEOUT,
+    **judge: Any,
+) -> np.ndarray:
+    """The untrained model's finite predictions for ``x``, of exactly ``shape``.
+
+    The model is built with a seed drawn from ``rng`` and called in the judge.
+    """
+    judge.setdefault("student", builder)
+    got = submission.judge(
+        "predict", builder, x=x, args=list(args), seed=training_seed(rng), timeout=timeout,
+        **judge,
+    )  # fmt: skip
+    return expect_finite(call, expect_shape(call, got, shape, hint=hint), hint=hint)
+
+
+def expect_loss(
+    call: str,
+    info: Mapping[str, Any],
+    accepted: Collection[str],
+    *,
+    compile_hint: str,
+    hints: Mapping[str, str] | None = None,
+    default_hint: str = "",
+    what: str = "the loss",
+) -> str:
+    """Fail unless the described model is compiled with a loss named in ``accepted``.
+
+    Args:
+        call: the build call, for the messages.
+        info: :func:`model_facts` of the model.
+        accepted: the lower-case loss names that pass (e.g. :data:`CATEGORICAL`).
+        compile_hint: the ``compile`` call to suggest when the model is not compiled.
+        hints: for a wrong loss, hint texts by a word its name contains (``"sparse"``),
+            tried in order.
+        default_hint: the hint for any other wrong loss.
+        what: what the loss should be, as the message says it.
+
+    Returns:
+        The accepted loss name, lower case.
+    """
+    loss = str(info.get("loss") or "").lower()
+    if not info.get("compiled") or not loss:
+        fail(f"`{call}` returned a model that is not compiled. {compile_hint}".strip())
+    if loss not in accepted:
+        hint = next((text for word, text in (hints or {}).items() if word in loss), default_hint)
+        fail(
+            f"`{call}` is compiled with the loss {str(info.get('loss'))[:60]!r}; expected "
+            f"{what}. {hint}".strip()
+        )
+    return loss
+
+
+def expect_param_budget(call: str, info: Mapping[str, Any], max_params: int, *, hint: str) -> int:
+    """Fail unless the described model has a known number of parameters, at most ``max_params``."""
+    n_params = info.get("n_params")
+    if not isinstance(n_params, int) or isinstance(n_params, bool):
+        fail(f"The grader could not count the parameters of the model of `{call}`.")
+    if n_params > max_params:
+        fail(f"`{call}` has {n_params:,} parameters; expected at most {max_params:,}. {hint}")
+    return n_params
+
+
+def trained_predictions(
+    submission,
+    builder: str,
+    *,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    **judge: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model of ``builder``'s predictions for ``x_test``, before and after the grader trains it.
+
+    The model is rebuilt, initialised and trained in the judge (see
+    :meth:`autograder.submission.Submission.judge`), never in the submission's
+    process; pass the result to :func:`expect_learned`.
+
+    Args:
+        builder: the student's builder; ``judge`` holds ``args``, ``seed``, ``timeout``,
+            ``student``, ``doing`` and the like for :meth:`~autograder.submission.Submission.judge`.
+
+    Returns:
+        ``(before, after)``: float arrays, one row per test input.
+    """
+    result = submission.judge(
+        "fit_predict", builder, x_train=x_train, y_train=y_train, x_test=x_test,
+        epochs=int(epochs), batch_size=int(batch_size), **judge,
+    )  # fmt: skip
+    if not isinstance(result, dict):
+        fail(f"The grader could not train the model of `{builder}`; it got {describe(result)}.")
+    return result.get("before"), result.get("after")
+
+
+#: How much training must cut a model's error (relative) for an untrained model that
+#: already meets a learning check's bar still to count as learning. A random
+#: initialisation can meet a loose bar by chance (a regression's 0.8 of the mean's
+#: error, seen once in the kit's tests), and training then cuts its error by far more
+#: than 5%; a model that carries its answers gains nothing from training.
+LEARNED_MARGIN = 0.05
+
+
+def accuracy(predictions: Any, labels: np.ndarray) -> float:
+    """The fraction of rows of ``predictions`` whose largest entry is at the row's label."""
+    rows = np.asarray(predictions, dtype=float).reshape(len(labels), -1)
+    return float(np.mean(rows.argmax(axis=1) == labels))
+
+
+def carried(before: float, after: float, threshold: float, *, higher_is_better: bool) -> bool:
+    """Whether a model carried its answers: it met ``threshold`` untrained, and training did not help.
+
+    ``before`` and ``after`` are the check's measure (an accuracy, an error ratio) of
+    the untrained and the trained model. An error is the ratio itself, or 1 minus
+    the accuracy; training helps when it cuts that error by :data:`LEARNED_MARGIN`.
+
+    Example:
+        >>> carried(0.97, 0.97, 0.9, higher_is_better=True)
+        True
+        >>> carried(0.78, 0.45, 0.8, higher_is_better=False)
+        False
+    """
+    met = before >= threshold if higher_is_better else before <= threshold
+    error_before = 1.0 - before if higher_is_better else before
+    error_after = 1.0 - after if higher_is_better else after
+    return bool(met and not error_after <= (1.0 - LEARNED_MARGIN) * error_before)
+
+
+def expect_learned(call: str, before: Any, after: Any, *, met_before: bool) -> None:
+    """Learning must be learned: fail unless training, not the model's build, met the bar.
+
+    A model whose predictions before the grader's training already meet the
+    threshold, and whom training does not improve, carries its answers (see
+    :func:`carried`), and one whose predictions do not change with training
+    learns nothing; neither gets the points of a learning check.
+
+    Args:
+        call: what was trained, as the messages say it.
+        before, after: its predictions before and after the grader trained it.
+        met_before: whether the untrained model met the bar and training did not help
+            (:func:`carried`).
+    """
+    if met_before:
+        fail(
+            f"{call}: before the grader trained it, the freshly initialised model already "
+            "met the bar, and training did not improve it. A model must learn its answers "
+            "from the grader's training data; "
+            "build it from trainable layers with the usual random initialisation."
+        )
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    if before.shape == after.shape and np.allclose(before, after, rtol=0, atol=1e-7):
+        fail(
+            f"{call}: its predictions did not change when the grader trained it, so it "
+            "learned nothing. Hint: make its layers trainable and compile it with a loss "
+            "and an optimizer whose learning rate is not 0."
+        )

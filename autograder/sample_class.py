@@ -1,8 +1,9 @@
 """A class of sample submissions, for the demo and the benchmarks.
 
 Each student hands in one kind of work per assignment, cycling through: an
-honest solution, a partly finished notebook, a common mistake, a cheat, a
-broken file, a late honest submission and a missing notebook. The submissions
+honest solution, a partly finished notebook, a common mistake (the sample mistake
+of the assignment's table, :mod:`autograder.cases`), a cheat, a broken file, a
+late honest submission and a missing notebook. The submissions
 are built from the course's own released and solution notebooks, laid out as
 nbgrader collects them: ``submitted/<student>/<assignment>/<assignment>.ipynb``
 with a ``timestamp.txt``.
@@ -14,61 +15,6 @@ import shutil
 from pathlib import Path
 
 import nbformat
-
-#: One common mistake per assignment: (function, its wrong definition).
-MISTAKES = {
-    "gradient_descent": (
-        "mse_gradients",
-        "def mse_gradients(X, y, w, b):\n"
-        "    err = X @ w + b - y\n"
-        "    return X.T @ err / len(y), float(err.mean())  # the factor 2 is missing\n",
-    ),
-    "backprop": (
-        "mse_loss",
-        "def mse_loss(y_true, y_pred):\n"
-        "    return float(np.mean(np.sum((y_pred - y_true) ** 2, axis=1)))  # rows only\n",
-    ),
-    "activations": (
-        "tanh_derivative",
-        "def tanh_derivative(z):\n    return 1 - z ** 2  # derivative taken of the output\n",
-    ),
-    "keras_intro": (
-        "normalize",
-        "def normalize(train, test):\n"
-        "    mean, std = test.mean(axis=0), test.std(axis=0)  # the test set's statistics\n"
-        "    return (train - mean) / std, (test - mean) / std\n",
-    ),
-    "cnn": (
-        "preprocess_images",
-        "def preprocess_images(images):\n"
-        "    images = np.asarray(images, dtype='float32')  # left in 0-255\n"
-        "    return images[..., None] if images.ndim == 3 else images\n",
-    ),
-    "attention": (
-        "causal_mask",
-        "def causal_mask(length):\n"
-        "    return np.triu(np.ones((length, length), dtype=bool))  # the upper triangle\n",
-    ),
-    "lstm": (
-        "make_windows",
-        "def make_windows(series, window):\n"
-        "    series = np.asarray(series, dtype=float)\n"
-        "    n = len(series) - window\n"
-        "    X = np.stack([series[i : i + window] for i in range(n)])[..., None]\n"
-        "    return X, series[window - 1 : window - 1 + n]  # off by one: the last input\n",
-    ),
-    "autoencoder": (
-        "add_noise",
-        "def add_noise(images, noise_factor, seed=0):\n"
-        "    noise = np.random.default_rng(seed).standard_normal(np.shape(images))\n"
-        "    return images + noise_factor * noise  # not clipped to [0, 1]\n",
-    ),
-    "rbm": (
-        "hidden_probabilities",
-        "def hidden_probabilities(v, W, b_h):\n"
-        "    return 1 / (1 + np.exp(-(v @ W)))  # the hidden bias is missing\n",
-    ),
-}
 
 #: Patches what graders running in the student's kernel rely on (numpy, builtins, the
 #: kit's own scoring, a results.json in the working folder); the sandboxed grader
@@ -104,7 +50,7 @@ def _solution_cells(notebook) -> list:
     return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
 
 
-def submission(course_root: Path, assignment: str, kind: str) -> bytes | None:
+def handed_in(course_root: Path, assignment: str, kind: str) -> bytes | None:
     """The notebook file a student of this ``kind`` hands in (``None``: nothing)."""
     solution = course_root / "solutions" / assignment / f"{assignment}.ipynb"
     released = course_root / "assignments" / assignment / f"{assignment}.ipynb"
@@ -121,11 +67,16 @@ def submission(course_root: Path, assignment: str, kind: str) -> bytes | None:
         cells = _solution_cells(notebook)
         for cell, stub in list(zip(cells, stubs, strict=True))[len(cells) // 2 :]:
             cell.source = stub.source
-    elif kind == "mistake":
-        function, wrong = MISTAKES[assignment]  # every assignment names one (a test checks)
+    elif kind == "mistake":  # the table's sample mistake (every assignment has one: a test checks)
+        from autograder import cases  # the tables are the kit's, not a bundle's
+
+        mistake = cases.load(assignment).sample
         for cell in _solution_cells(notebook):
-            if cell.metadata["nbgrader"].get("grade_id") == function:
-                cell.source = wrong
+            try:
+                cell.source = cases.mistaken_cell(cell.source, mistake)
+                break
+            except (ValueError, SyntaxError):  # not the cell that defines its function
+                continue
     elif kind == "cheat":
         notebook.cells.insert(1, nbformat.v4.new_code_cell(CHEAT))
     return nbformat.writes(notebook).encode()
@@ -154,7 +105,7 @@ def make_class(
             kind = KINDS[(i + j) % len(KINDS)]
             folder = submitted / student / assignment
             folder.mkdir(parents=True)
-            content = submission(course_root, assignment, kind)
+            content = handed_in(course_root, assignment, kind)
             if content is not None:
                 (folder / f"{assignment}.ipynb").write_bytes(content)
             (folder / "timestamp.txt").write_text(LATE if kind == "late" else ON_TIME)

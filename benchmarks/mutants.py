@@ -1,9 +1,10 @@
-"""How many common mistakes and correct alternatives each assignment's tests hold.
+"""How many known mistakes and correct alternatives each assignment's table holds, and
+how many the checks handle as they must.
 
-Runs each ``tests/checks/test_<id>.py`` and counts, among its parametrized
-tests, the distinct mistakes (tests whose name mentions a mutant or mistake)
-that every test caught, and the distinct correct alternatives (tests whose name
-mentions an alternative) that got full marks in every test.
+Runs the kit's generic tests of the tables (``tests/checks/test_every_assignment.py``,
+the slow ones included) for each assignment, and counts the mistakes (from
+``autograder/cases/<id>.py``) that a check of their function caught with their
+words, and the alternatives that got full marks.
 
 Usage: python benchmarks/mutants.py [assignment ...]
 """
@@ -22,63 +23,52 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.scoring import available_assignments  # noqa: E402
+from autograder.registry import assignment_ids  # noqa: E402
+
+SUITE = ROOT / "tests" / "checks" / "test_every_assignment.py"
+TESTS = {
+    "test_mistake_is_caught_by_a_check_of_its_function": "mistakes",
+    "test_correct_alternative_gets_full_marks": "alternatives",
+}
 
 
 class _Tally:
-    """Records, per mutant or alternative, whether all its tests passed."""
+    """Records, per mistake or alternative, whether its test passed."""
 
     def __init__(self) -> None:
-        self.cases: dict[str, dict[str, bool]] = {"mutants": {}, "alternatives": {}}
-
-    @staticmethod
-    def _kind(name: str) -> str | None:
-        if "alternative" in name:
-            return "alternatives"
-        if "mutant" in name or "mistake" in name:
-            return "mutants"
-        return None
-
-    @staticmethod
-    def _case(item) -> str:
-        params = item.callspec.params
-        for key in params:
-            if any(word in key for word in ("mutant", "mistake", "alternative", "case")):
-                value = params[key]
-                return value if isinstance(value, str) else item.callspec.id.split("-")[0]
-        return item.callspec.id.split("-")[0]
+        self.cases: dict[str, dict[str, bool]] = {"mistakes": {}, "alternatives": {}}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
-        kind = self._kind(item.originalname or item.name)
-        if kind is None or not hasattr(item, "callspec") or report.when != "call":
+        kind = TESTS.get(item.originalname)
+        if kind is None or report.when != "call":
             return
-        case = self._case(item)
-        self.cases[kind][case] = self.cases[kind].get(case, True) and report.passed
+        case = item.callspec.params["mistake" if kind == "mistakes" else "alternative"]
+        self.cases[kind][case.id] = report.passed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*")
     args = parser.parse_args()
-    print(f"{'assignment':18} {'mutants caught':>15} {'alternatives accepted':>22} {'time':>8}")
-    for assignment in args.assignments or available_assignments():
-        module = ROOT / "tests" / "checks" / f"test_{assignment}.py"
-        if not module.exists():
-            continue
+    print(f"{'assignment':18} {'mistakes caught':>16} {'alternatives accepted':>22} {'time':>8}")
+    for assignment in args.assignments or list(assignment_ids()):
         tally = _Tally()
         started = time.perf_counter()
+        selected = f"({' or '.join(TESTS)}) and {assignment}-"
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-            pytest.main([str(module), "-q", "-p", "no:cacheprovider"], plugins=[tally])
+            pytest.main(
+                [str(SUITE), "-q", "-p", "no:cacheprovider", "-k", selected], plugins=[tally]
+            )
         seconds = time.perf_counter() - started
-        mutants, alternatives = tally.cases["mutants"], tally.cases["alternatives"]
+        mistakes, alternatives = tally.cases["mistakes"], tally.cases["alternatives"]
         print(
-            f"{assignment:18} {sum(mutants.values()):>7} / {len(mutants):<7}"
+            f"{assignment:18} {sum(mistakes.values()):>8} / {len(mistakes):<7}"
             f" {sum(alternatives.values()):>11} / {len(alternatives):<10} {seconds:7.1f}s"
         )
-        for name, ok in {**mutants, **alternatives}.items():
+        for name, ok in {**mistakes, **alternatives}.items():
             if not ok:
                 print(f"   failed: {name}")
 

@@ -15,7 +15,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder.scoring import CheckResult, function_of, graded_functions, run_checks
+from autograder import cases, registry
+from autograder.registry import function_of
+from autograder.results import CheckResult
+from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,10 +88,43 @@ def score(
     """
     selected = only
     if isinstance(only, str):
-        functions = list(graded_functions(assignment))
+        functions = list(registry.assignment(assignment).functions)
         selected = lambda name: function_of(name, functions) == only  # noqa: E731
     results = run_checks(assignment, LocalSubmission(namespace, seed=seed), only=selected)
     return {result.name: result for result in results}
+
+
+def mistaken_source(assignment: str, mistake: cases.Mistake) -> str:
+    """The definitions of ``mistake``: the reference's definition of its function, edited."""
+    if mistake.source:
+        return mistake.source
+    notebook = ROOT / "source" / assignment / f"{assignment}.ipynb"
+    return mistake.apply(cases.reference_definition(notebook, mistake.function))
+
+
+def mistaken(assignment: str, mistake_id: str) -> dict:
+    """The reference's functions with the table's mistake ``mistake_id`` put in."""
+    mistake = cases.load(assignment).mistake(mistake_id)
+    return reference(assignment, mistaken_source(assignment, mistake))
+
+
+_TRAINING_RUNS: dict[tuple[str, int], tuple[dict[str, CheckResult], RecordingSubmission]] = {}
+
+
+def reference_training_run(assignment: str, seed: int):
+    """The checks that train a model, run once per seed on the reference, and kept.
+
+    Returns:
+        ``(results by check name, the RecordingSubmission)``, whose ``tasks``,
+        ``judged`` and ``metrics`` the assignment's own tests read.
+    """
+    key = (assignment, seed)
+    if key not in _TRAINING_RUNS:
+        trained = {c.name for c in registry.assignment(assignment).graded if c.trains}
+        submission = RecordingSubmission(reference(assignment), seed=seed)
+        results = run_checks(assignment, submission, trained.__contains__)
+        _TRAINING_RUNS[key] = ({r.name: r for r in results}, submission)
+    return _TRAINING_RUNS[key]
 
 
 class RecordingSubmission(LocalSubmission):

@@ -23,8 +23,9 @@ from autograder import registry
 from autograder.batch import LOCKS_DIR, Batch, Job, Outcome, find_jobs, summary_table
 from autograder.gradebook import CourseGradebook
 from autograder.registry import PACKAGE_DIR, Registry
+from autograder.results import Results
 from autograder.sandbox import Limits
-from tests.conftest import ROOT, notebook_path
+from tests.conftest import ASSIGNMENTS, ROOT, notebook_path
 
 slow = pytest.mark.slow
 
@@ -301,12 +302,28 @@ def test_late_submissions_follow_nbgraders_rules(tmp_path):
         assert notebook.score == 29 and notebook.late_submission_penalty == 29
 
 
-def test_the_sample_class_has_a_mistake_for_every_assignment():
-    """`make demo` builds a class for every assignment with a notebook."""
-    from autograder.sample_class import MISTAKES
-    from tests.conftest import ASSIGNMENTS
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_sample_class_hands_in_each_assignments_sample_mistake(assignment):
+    """`make demo`'s mistaken submission is the solution with the table's sample mistake in
+    the one cell that defines its function (the kit's tests prove a check catches it)."""
+    import nbformat
 
-    assert set(MISTAKES) >= set(ASSIGNMENTS)
+    from autograder import cases
+    from autograder.sample_class import handed_in
+
+    mistake = cases.load(assignment).sample
+    notebook = nbformat.reads(handed_in(ROOT, assignment, "mistake").decode(), as_version=4)
+    solution = nbformat.read(notebook_path("solutions", assignment), as_version=4)
+    changed = [
+        (ours.source, theirs.source)
+        for ours, theirs in zip(solution.cells, notebook.cells, strict=True)
+        if ours.source != theirs.source
+    ]
+    assert len(changed) == 1
+    original, wrong = changed[0]
+    assert cases.definition(wrong, mistake.function) == mistake.apply(
+        cases.definition(original, mistake.function)
+    ).strip("\n")
 
 
 # -- the content hash ------------------------------------------------------
@@ -362,7 +379,8 @@ HOSTILE_IDS = ("[bold red]x", "[link=http:evil.example]y", "z\x1b[2J\x07", "w\ro
 
 
 def _outcome(student: str, results: dict, status: str = "graded") -> Outcome:
-    return Outcome(Job(student, "activations", Path("."), None), status, results, 1.0)
+    job = Job(student, "activations", Path("."), None)
+    return Outcome(job, status, Results.from_gradescope(results), 1.0)
 
 
 def _rendered(renderable, *, terminal: bool) -> str:

@@ -2,31 +2,53 @@
 
 from __future__ import annotations
 
-import importlib.util
+import functools
+import importlib
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from autograder.scoring import check_module_path, function_of, graded_functions
+from autograder import cases, heldout, registry
+from autograder.registry import function_of
 from tests.conftest import ASSIGNMENTS
-from tests.harness import GRADER_FAULT, reference, released, score
+from tests.harness import (
+    FLOAT_RUN,
+    GRADER_FAULT,
+    ROOT,
+    assert_caught_helpfully,
+    failed_checks_of,
+    messages_with_float_arrays,
+    mistaken_source,
+    reference,
+    reference_training_run,
+    released,
+    score,
+)
 
 
 def _check_names(assignment: str) -> set[str]:
-    """The names of the checks defined in the assignment's check module."""
-    spec = importlib.util.spec_from_file_location(
-        f"_every_{assignment}", check_module_path(assignment)
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {name for name in vars(module) if name.startswith("test_")}
+    """The names of the checks of the assignment (its module's ``test_*`` functions)."""
+    return {check.name for check in registry.assignment(assignment).graded}
+
+
+def graded_functions(assignment: str) -> tuple[str, ...]:
+    return registry.assignment(assignment).functions
 
 
 #: Assignments with checks that call an earlier function first (backprop's backward
 #: check runs forward), so a stub's message may name that one instead.
 CALLS_EARLIER_FUNCTIONS = {"backprop"}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_checks_have_docstrings_and_one_to_three_points(assignment):
+    """Each check says in a docstring what it checks, and weighs 1, 2 or 3 points."""
+    module = importlib.import_module(f"autograder.checks.{assignment}")
+    for check in registry.assignment(assignment).graded:
+        assert (getattr(module, check.name).__doc__ or "").strip(), check.name
+        assert check.points == int(check.points) and 1 <= check.points <= 3, check.name
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -123,6 +145,11 @@ def _returning_none(*args, **kwargs):
     return None
 
 
+#: Assignments of numpy functions only: cheap enough to run every check
+#: on each mistake and alternative.
+NUMPY_ASSIGNMENTS = [a for a in ASSIGNMENTS if not any(map(_is_keras_builder, graded_functions(a)))]
+
+
 #: (assignment, function) for every numpy function of every assignment.
 NUMPY_FUNCTIONS = [
     (a, f) for a in ASSIGNMENTS for f in graded_functions(a) if not _is_keras_builder(f)
@@ -165,3 +192,222 @@ def test_function_returning_nan_scores_zero_on_its_checks(assignment, function, 
     assert not earned, earned
     for name, result in results.items():
         assert GRADER_FAULT not in result.output, (name, result.output)
+
+
+# ---------------------------------------------------------------------------
+# The reference, the stubs, the known mistakes and the correct alternatives of every
+# assignment (its table: autograder/cases/<id>.py).
+# ---------------------------------------------------------------------------
+
+#: Seeds the reference is graded with: the checks draw their inputs from them.
+SEEDS = (0, 1, 2)
+#: The seed of the mistakes' and the alternatives' runs.
+CASE_SEED = 7
+
+
+def _fast(assignment: str, *functions: str):
+    """Accepts the checks of ``functions`` (all when none) that train no model."""
+    book = registry.assignment(assignment)
+    names = {
+        c.name for c in book.graded if not c.trains and (not functions or c.function in functions)
+    }
+    return names.__contains__
+
+
+def _cases(kind: str, *, slow: bool | None = None) -> list:
+    """``pytest.param``s of every assignment's mistakes or alternatives, slow ones marked."""
+    params = []
+    for assignment in ASSIGNMENTS:
+        table = cases.load(assignment)
+        for case in table.mistakes if kind == "mistakes" else table.alternatives:
+            marks = [pytest.mark.slow] if case.slow else []
+            params.append(pytest.param(assignment, case, marks=marks, id=f"{assignment}-{case.id}"))
+    return params
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_gets_full_marks(assignment, seed):
+    """Every check that trains no model, for three seeds (the trained ones: below)."""
+    results = score(assignment, reference(assignment), seed, _fast(assignment))
+    failed = {name: r.output for name, r in results.items() if not r.passed}
+    assert not failed
+    book = registry.assignment(assignment)
+    assert set(results) == {c.name for c in book.graded if not c.trains}
+
+
+TRAINING = [a for a in ASSIGNMENTS if any(c.trains for c in registry.assignment(a).graded)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("assignment", TRAINING)
+def test_reference_passes_the_checks_that_train(assignment, seed):
+    """The reference's models learn what the checks that train them ask, on every seed."""
+    results, submission = reference_training_run(assignment, seed)
+    trained = {c.name for c in registry.assignment(assignment).graded if c.trains}
+    assert set(results) == trained
+    failed = {name: r.output for name, r in results.items() if not r.passed}
+    assert not failed
+    for name, metric in submission.metrics.items():
+        assert metric["passed"], (name, metric)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "function"),
+    [(a, f) for a in ASSIGNMENTS for f in registry.assignment(a).functions],
+)
+def test_stub_functions_raise_not_implemented(assignment, function):
+    """The released stub raises NotImplementedError when called on the table's example."""
+    stub = released(assignment)
+    args = cases.load(assignment).calls[function]
+    with pytest.raises(NotImplementedError):
+        made = stub[function](*args)
+        if isinstance(made, type) or hasattr(made, "call"):  # a layer: call it too
+            made.call(*args)
+
+
+@functools.cache
+def mistake_results(assignment: str, mistake_id: str) -> dict:
+    """The results of the checks of one mistake's function on the reference with the mistake.
+
+    Every check of the function that trains no model runs (all of them for a slow
+    mistake), and the check the table names for it, so that each failure's message is
+    tried, not only the one meant for the mistake.
+    """
+    mistake = cases.load(assignment).mistake(mistake_id)
+    book = registry.assignment(assignment)
+    wanted = {c.name for c in book.checks_of(mistake.function) if mistake.slow or not c.trains}
+    wanted |= {mistake.check, *mistake.also} - {None}
+    namespace = reference(assignment, mistaken_source(assignment, mistake))
+    return score(assignment, namespace, CASE_SEED, wanted.__contains__)
+
+
+@pytest.mark.parametrize(("assignment", "mistake"), _cases("mistakes"))
+def test_mistake_is_caught_by_a_check_of_its_function(assignment, mistake):
+    """Each known mistake fails a check of its own function (the one meant for it, when
+    the table names one), and the failed check says what the table's words say."""
+    results = mistake_results(assignment, mistake.id)
+    assert results, f"no check of {mistake.function} ran"
+    book = registry.assignment(assignment)
+    assert_caught_helpfully(results, mistake.function, book.functions, mistake.id)
+    failed = failed_checks_of(results, mistake.function, book.functions)
+    if mistake.check:
+        failed = [r for r in failed if r.name == mistake.check]
+        assert failed, f"{mistake.check} did not catch {mistake.id}"
+    missing = [
+        words
+        for words in mistake.phrases
+        if not any(words.lower() in r.output.lower() for r in failed)
+    ]
+    assert not missing, (missing, [r.output for r in failed])
+
+
+def _also(assignment: str, mistake: cases.Mistake, check: str):
+    """A param of a check that the table says also catches a mistake; slow when it trains."""
+    trains = any(c.trains for c in registry.assignment(assignment).graded if c.name == check)
+    marks = [pytest.mark.slow] if mistake.slow or trains else []
+    return pytest.param(
+        assignment, mistake, check, marks=marks, id=f"{assignment}-{mistake.id}-{check}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("assignment", "mistake", "check"),
+    [_also(a, m, check) for a in ASSIGNMENTS for m in cases.load(a).mistakes for check in m.also],
+)
+def test_mistake_is_caught_by_every_other_check_the_table_names(assignment, mistake, check):
+    """A mistake that more checks than one are meant for fails each, with its phrase."""
+    result = mistake_results(assignment, mistake.id)[check]
+    assert not result.passed, (mistake.id, check)
+    assert mistake.also[check].lower() in result.output.lower(), result.output
+    assert GRADER_FAULT not in result.output, result.output
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_mistakes_messages_contain_no_float_arrays(assignment):
+    """No message about a known mistake prints an array of numbers (hidden values)."""
+    assert FLOAT_RUN.search(str(np.linspace(0.1, 0.9, 5)))  # the pattern does find arrays
+    by_case = {
+        m.id: mistake_results(assignment, m.id)
+        for m in cases.load(assignment).mistakes
+        if not m.slow
+    }
+    assert not messages_with_float_arrays(by_case)
+
+
+@functools.cache
+def every_check_on_mistake(assignment: str, mistake_id: str) -> dict:
+    """The results of every check that trains no model, of every function, on a mistake."""
+    namespace = reference(
+        assignment, mistaken_source(assignment, cases.load(assignment).mistake(mistake_id))
+    )
+    return score(assignment, namespace, CASE_SEED, _fast(assignment))
+
+
+@pytest.mark.parametrize(
+    ("assignment", "mistake"),
+    [p for p in _cases("mistakes") if p.values[0] in NUMPY_ASSIGNMENTS and not p.values[1].slow],
+)
+def test_mistake_faults_no_check_of_any_function(assignment, mistake):
+    """A mistake in one function leaves every check, those of the other functions too
+    (which may call it), with a message of its own: never the grader's fault, no array."""
+    results = every_check_on_mistake(assignment, mistake.id)
+    faults = {n: r.output for n, r in results.items() if GRADER_FAULT in r.output}
+    assert not faults
+    assert not messages_with_float_arrays({mistake.id: results})
+
+
+@pytest.mark.parametrize(("assignment", "alternative"), _cases("alternatives"))
+def test_correct_alternative_gets_full_marks(assignment, alternative):
+    """Correct work written otherwise gets every point of the checks of its functions (of
+    every function, in a numpy assignment: those that call a replaced one pass too)."""
+    book = registry.assignment(assignment)
+    functions = alternative.functions(book.functions)
+    assert functions, "the alternative defines none of the graded functions"
+    if assignment in NUMPY_ASSIGNMENTS:
+        functions = book.functions
+    wanted = {
+        c.name
+        for function in functions
+        for c in book.checks_of(function)
+        if alternative.slow or not c.trains
+    }
+    results = score(assignment, reference(assignment, alternative.source), CASE_SEED,
+                    wanted.__contains__)  # fmt: skip
+    assert set(results) == wanted
+    failed = {name: r.output for name, r in results.items() if not r.passed}
+    assert not failed
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_is_complete(assignment):
+    """An assignment has all its parts: notebooks, checks of every function with points,
+    known data sets, and a table with a mistake for every function, alternatives, a
+    sample mistake and an example call for each stub."""
+    book = registry.assignment(assignment)
+    for kind in ("source", "released", "solution"):
+        assert book.notebook(kind, ROOT).is_file(), kind
+    assert book.functions and book.cases is not None
+    assert {c.function for c in book.graded} == set(book.functions)
+    assert 15 <= book.points <= 30
+    known = {spec.dataset for spec in heldout.DATA_FILES}
+    assert set(book.datasets) <= known
+    table = cases.load(assignment)
+    assert {m.function for m in table.mistakes} == set(book.functions)
+    assert table.alternatives and set(table.calls) == set(book.functions)
+    assert table.sample.function in book.functions and not table.sample.slow
+    ids = [m.id for m in table.mistakes] + [a.id for a in table.alternatives]
+    assert len(ids) == len(set(ids)), "ids repeat"
+    checks = {c.name: c for c in book.graded}
+    for mistake in table.mistakes:  # every edit applies to the reference
+        mistaken_source(assignment, mistake)
+        for check in {mistake.check, *mistake.also} - {None}:
+            assert check in checks, (mistake.id, check)
+            assert mistake.slow or not checks[check].trains, (mistake.id, check, "slow=True")
+
+
+def test_every_data_set_is_read_by_an_assignment():
+    """Each data file the sandbox blanks belongs to an assignment that says it reads it."""
+    read = {d for a in ASSIGNMENTS for d in registry.assignment(a).datasets}
+    assert {spec.dataset for spec in heldout.DATA_FILES} == read

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import registry
+
 #: Patches what graders running in the student's kernel rely on (numpy, builtins, the
 #: kit's own scoring, a results.json in the working folder); the sandboxed grader
 #: cannot be reached from the notebook.
@@ -46,14 +48,15 @@ ON_TIME = "2026-11-20 09:00:00.000000 UTC"
 LATE = "2026-11-23 18:30:00.000000 UTC"
 
 
-def _solution_cells(notebook) -> list:
-    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
-
-
 def handed_in(course_root: Path, assignment: str, kind: str) -> bytes | None:
     """The notebook file a student of this ``kind`` hands in (``None``: nothing)."""
-    solution = course_root / "solutions" / assignment / f"{assignment}.ipynb"
-    released = course_root / "assignments" / assignment / f"{assignment}.ipynb"
+    from autograder import cases  # the tables are the kit's, not a bundle's
+
+    book = registry.assignment(assignment)
+    solution, released = (
+        book.notebook("solution", course_root),
+        book.notebook("released", course_root),
+    )
     if kind == "missing":
         return None
     if kind == "broken":
@@ -63,20 +66,14 @@ def handed_in(course_root: Path, assignment: str, kind: str) -> bytes | None:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     if kind == "partial":  # the second half of the functions still stubs
-        stubs = _solution_cells(nbformat.read(released, as_version=4))
-        cells = _solution_cells(notebook)
+        stubs = cases.solution_cells(released)
+        cells = cases.solution_cells(notebook)
         for cell, stub in list(zip(cells, stubs, strict=True))[len(cells) // 2 :]:
             cell.source = stub.source
     elif kind == "mistake":  # the table's sample mistake (every assignment has one: a test checks)
-        from autograder import cases  # the tables are the kit's, not a bundle's
-
         mistake = cases.load(assignment).sample
-        for cell in _solution_cells(notebook):
-            try:
-                cell.source = cases.mistaken_cell(cell.source, mistake)
-                break
-            except (ValueError, SyntaxError):  # not the cell that defines its function
-                continue
+        cell = cases.defining_cell(cases.solution_cells(notebook), mistake.function)
+        cell.source = cases.mistaken_cell(cell.source, mistake)
     elif kind == "cheat":
         notebook.cells.insert(1, nbformat.v4.new_code_cell(CHEAT))
     return nbformat.writes(notebook).encode()

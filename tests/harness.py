@@ -24,16 +24,6 @@ from autograder.submission import LocalSubmission
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def solution_cells(path: Path) -> list[str]:
-    """Sources of the nbgrader solution cells (the student's functions) of a notebook."""
-    notebook = nbformat.read(path, as_version=4)
-    return [
-        cell.source
-        for cell in notebook.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
-    ]
-
-
 #: An import statement on a line of its own.
 IMPORT_LINE = re.compile(r"^(?:import|from)\s+[\w.]+.*$", re.M)
 
@@ -59,7 +49,7 @@ def namespace_of(path: Path, *extra_sources: str) -> dict:
     """
     namespace: dict = {"__name__": "submission"}
     exec("import numpy as np\n" + notebook_imports(path), namespace)
-    for source in [*solution_cells(path), *extra_sources]:
+    for source in [*(c.source for c in cases.solution_cells(path)), *extra_sources]:
         exec(compile(source, str(path), "exec"), namespace)
     return namespace
 

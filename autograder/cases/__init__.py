@@ -154,24 +154,35 @@ def definition(source: str, name: str) -> str:
     raise ValueError(f"the source does not define {name!r}")
 
 
-def solution_cells(notebook: Path) -> list:
-    """The nbgrader solution cells (the student's functions) of a notebook, in order."""
-    parsed = nbformat.read(notebook, as_version=4)
+def solution_cells(notebook) -> list:
+    """The nbgrader solution code cells (the student's functions) of a notebook, in order.
+
+    Args:
+        notebook: a path, or a notebook ``nbformat`` has read.
+    """
+    if not hasattr(notebook, "cells"):
+        notebook = nbformat.read(notebook, as_version=4)
     return [
         cell
-        for cell in parsed.cells
+        for cell in notebook.cells
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
     ]
 
 
-def reference_definition(notebook: Path, name: str) -> str:
-    """The reference's definition of ``name``: from the solution cell that defines it."""
-    for cell in solution_cells(notebook):
+def defining_cell(cells: list, name: str):
+    """The first of ``cells`` whose source defines ``name`` at top level; ``ValueError`` if none."""
+    for cell in cells:
         try:
-            return definition(cell.source, name)
+            definition(cell.source, name)
         except (ValueError, SyntaxError):
             continue
-    raise ValueError(f"no solution cell of {notebook} defines {name!r}")
+        return cell
+    raise ValueError(f"no cell defines {name!r}")
+
+
+def reference_definition(notebook: Path, name: str) -> str:
+    """The reference's definition of ``name``: from the solution cell that defines it."""
+    return definition(defining_cell(solution_cells(notebook), name).source, name)
 
 
 def mistaken_cell(cell_source: str, mistake: Mistake) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from autograder import cases, heldout, registry
-from autograder.registry import function_of
+from autograder.registry import function_of, graded_functions
 from tests.conftest import ASSIGNMENTS
 from tests.harness import (
     FLOAT_RUN,
@@ -37,10 +37,6 @@ pytestmark = pytest.mark.filterwarnings(
 def _check_names(assignment: str) -> set[str]:
     """The names of the checks of the assignment (its module's ``test_*`` functions)."""
     return {check.name for check in registry.assignment(assignment).graded}
-
-
-def graded_functions(assignment: str) -> tuple[str, ...]:
-    return registry.assignment(assignment).functions
 
 
 #: Assignments with checks that call an earlier function first (backprop's backward

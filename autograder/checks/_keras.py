@@ -100,6 +100,20 @@ def predictions(
     return expect_finite(call, expect_shape(call, got, shape, hint=hint), hint=hint)
 
 
+def expect_compiled(call: str, info: Mapping[str, Any], *, compile_hint: str) -> str:
+    """Fail unless the described model is compiled with a loss; return its name, lower case.
+
+    Args:
+        call: the build call, for the message.
+        info: :func:`model_facts` of the model.
+        compile_hint: the ``compile`` call to suggest.
+    """
+    loss = str(info.get("loss") or "").lower()
+    if not info.get("compiled") or not loss:
+        fail(f"`{call}` returned a model that is not compiled. {compile_hint}".strip())
+    return loss
+
+
 def expect_loss(
     call: str,
     info: Mapping[str, Any],
@@ -125,9 +139,7 @@ def expect_loss(
     Returns:
         The accepted loss name, lower case.
     """
-    loss = str(info.get("loss") or "").lower()
-    if not info.get("compiled") or not loss:
-        fail(f"`{call}` returned a model that is not compiled. {compile_hint}".strip())
+    loss = expect_compiled(call, info, compile_hint=compile_hint)
     if loss not in accepted:
         hint = next((text for word, text in (hints or {}).items() if word in loss), default_hint)
         fail(

@@ -118,16 +118,23 @@ def reference_training_run(assignment: str, seed: int):
 
 
 class RecordingSubmission(LocalSubmission):
-    """A LocalSubmission that keeps the arguments of every task and judge request.
+    """A LocalSubmission that keeps every call, task and judge request.
 
     The kit's tests read them to prove what a task or the judge never receives
-    (held-out labels, the public images unperturbed).
+    (held-out labels, the public images unperturbed), and to work out what the
+    checks expected of the calls they made.
     """
 
     def __init__(self, namespace: dict, seed: int = 0) -> None:
         super().__init__(namespace, seed)
+        self.calls: list[tuple[str, tuple, object]] = []
         self.tasks: list[tuple[str, tuple, dict]] = []
         self.judged: list[tuple[str, dict]] = []
+
+    def _call(self, function, args, kwargs, return_args):
+        reply = super()._call(function, args, kwargs, return_args)
+        self.calls.append((function, args, reply[0]))
+        return reply
 
     def _task(self, name, args, kwargs, timeout):
         self.tasks.append((name, args, kwargs))

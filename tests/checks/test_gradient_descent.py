@@ -19,8 +19,15 @@ import pytest
 
 from autograder import cases, registry
 from autograder.scoring import run_checks
-from autograder.submission import LocalSubmission
-from tests.harness import FLOAT_RUN, GRADER_FAULT, ROOT, failed_checks_of, mistaken, reference
+from tests.harness import (
+    FLOAT_RUN,
+    GRADER_FAULT,
+    ROOT,
+    RecordingSubmission,
+    failed_checks_of,
+    mistaken,
+    reference,
+)
 
 ASSIGNMENT = "gradient_descent"
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -51,23 +58,10 @@ def test_notebook_has_one_solution_cell_per_function():
 # ---------------------------------------------------------------------------
 
 
-class _CallRecorder(LocalSubmission):
-    """A LocalSubmission that keeps every call, to work out what the checks expected."""
-
-    def __init__(self, namespace: dict) -> None:
-        super().__init__(namespace)
-        self.calls: list[tuple[str, tuple, object]] = []
-
-    def _call(self, function, args, kwargs, return_args):
-        reply = super()._call(function, args, kwargs, return_args)
-        self.calls.append((function, args, reply[0]))
-        return reply
-
-
 @functools.cache
 def _every_check_on(mistake_id: str) -> tuple[dict, list]:
     """The results of all checks on a mistake and the calls they made (runs once)."""
-    submission = _CallRecorder(mistaken(ASSIGNMENT, mistake_id))
+    submission = RecordingSubmission(mistaken(ASSIGNMENT, mistake_id))
     results = run_checks(ASSIGNMENT, submission)
     return {r.name: r for r in results}, submission.calls
 

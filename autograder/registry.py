@@ -313,9 +313,21 @@ def _literal_names(tree: ast.Module, name: str) -> tuple[str, ...]:
 def _checks(tree: ast.Module):
     """``(name, points, trains)`` of each top-level ``test_*`` function.
 
-    Points come from ``@points(n)`` (1 without it), training from ``@trains``.
+    Points come from ``@points(n)`` (1 without it), training from ``@trains``. A
+    top-level ``test_<name> = unchanged_check(...)`` is a check too, of 1 point
+    (:func:`autograder.checks.common.unchanged_check`).
     """
     for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.startswith("test_")
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "unchanged_check"
+        ):
+            yield node.targets[0].id, 1.0, False
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
             points, trains = 1.0, False
             for decorator in node.decorator_list:

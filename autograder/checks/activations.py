@@ -27,16 +27,17 @@ from autograder.checks._reference import sigmoid, softmax
 from autograder.checks.common import (
     RTOL_ANALYTIC,
     RTOL_GRADIENT,
+    Inputs,
     NumpyFunc,
     diagnose,
     expect_array,
     expect_finite,
     expect_finite_array,
     expect_shape,
-    expect_unmodified,
     fail,
     numeric_gradient,
     points,
+    unchanged_check,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -324,31 +325,11 @@ def test_tanh_derivative_values_match_reference(submission, rng):
 _RELU_HINT = "relu(z) = max(0, z) elementwise: np.maximum(z, 0) keeps the shape of z."
 
 
-def _check_unmodified(submission, name, z, **kwargs):
-    """``name(z, **kwargs)`` returns a finite array of z's shape and leaves z unchanged."""
-    extra = "".join(f", {key}={value!r}" for key, value in kwargs.items())
-    call = f"{name}(z{extra})" + _shape_note(z)
-    got, args_after, _ = submission.call_keep_args(name, z, **kwargs)
-    expect_unmodified(
-        call,
-        {"z": z},
-        {"z": args_after[0]},
-        answer=got,
-        well_formed=lambda answer: expect_finite_array(call, answer, z.shape),
-    )
-
-
 @points(1)
 def test_relu_values_match_reference(submission, rng):
     """relu(z) equals max(0, z) elementwise, for arrays of any shape."""
     _check_values(submission, "relu", _relu, _arrays(rng), _RELU_HINT)
     _check_values(submission, "relu", _relu, [_large_inputs(rng)], _RELU_HINT)
-
-
-@points(1)
-def test_relu_does_not_modify_input(submission, rng):
-    """relu(z) leaves its argument z unchanged."""
-    _check_unmodified(submission, "relu", rng.normal(size=(4, 6)))
 
 
 @points(1)
@@ -401,12 +382,6 @@ def test_leaky_relu_honours_negative_slope(submission, rng):
         _check_values(
             submission, "leaky_relu", _leaky_relu, [z], _LEAKY_HINT, negative_slope=_slope(rng)
         )
-
-
-@points(1)
-def test_leaky_relu_does_not_modify_input(submission, rng):
-    """leaky_relu(z, negative_slope=s) leaves its argument z unchanged."""
-    _check_unmodified(submission, "leaky_relu", rng.normal(size=(4, 6)), negative_slope=0.2)
 
 
 @points(1)
@@ -529,12 +504,6 @@ def test_softmax_finite_for_large_inputs(submission, rng):
     _check_softmax(submission, mixed.T.copy(), 0, per_row)
 
 
-@points(1)
-def test_softmax_does_not_modify_input(submission, rng):
-    """softmax(z, axis) leaves its argument z unchanged (no in-place subtraction)."""
-    _check_unmodified(submission, "softmax", rng.normal(scale=3.0, size=(2, 3, 4)), axis=1)
-
-
 # --------------------------------------------------------------------------------------
 # layer_gradient_norms
 # --------------------------------------------------------------------------------------
@@ -642,3 +611,66 @@ def test_layer_gradient_norms_single_layer(submission, rng):
     """layer_gradient_norms works for one layer: ||x.T @ activation_derivative(x @ W_1)||."""
     x, weights = _network(rng, [4, 3], n=5)
     _check_norms(submission, x, weights, _sin_network_norms(x, weights), RTOL_ANALYTIC)
+
+
+# --------------------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# --------------------------------------------------------------------------------------
+
+
+def _elementwise_inputs(**kwargs) -> Callable[[np.random.Generator], Inputs]:
+    """``inputs(rng)`` for an elementwise function: z of shape (4, 6), with ``kwargs``."""
+
+    def inputs(rng: np.random.Generator) -> Inputs:
+        z = rng.normal(scale=3.0, size=(4, 6))
+        return Inputs(
+            {"z": z},
+            dict(kwargs),
+            lambda call, answer: expect_finite_array(call + _shape_note(z), answer, z.shape),
+        )
+
+    return inputs
+
+
+def _softmax_inputs(rng: np.random.Generator) -> Inputs:
+    z = rng.normal(scale=3.0, size=(2, 3, 4))
+    return Inputs(
+        {"z": z},
+        {"axis": 1},
+        lambda call, answer: expect_finite_array(call + _shape_note(z), answer, z.shape),
+    )
+
+
+def _layer_gradient_norms_inputs(rng: np.random.Generator) -> Inputs:
+    x, weights = _network(rng, [5, 7, 4, 3], n=6)
+    return Inputs(
+        {"x": x, "weights": weights, "activation": NumpyFunc("sin"),
+         "activation_derivative": NumpyFunc("cos")},
+        {},
+        lambda call, answer: expect_finite_array(call, answer, (len(weights),)),
+        call=_norms_call(x, weights),
+    )  # fmt: skip
+
+
+test_sigmoid_does_not_modify_input = unchanged_check("sigmoid", _elementwise_inputs())
+test_sigmoid_derivative_does_not_modify_input = unchanged_check(
+    "sigmoid_derivative", _elementwise_inputs()
+)
+test_tanh_does_not_modify_input = unchanged_check("tanh", _elementwise_inputs())
+test_tanh_derivative_does_not_modify_input = unchanged_check(
+    "tanh_derivative", _elementwise_inputs()
+)
+test_relu_does_not_modify_input = unchanged_check("relu", _elementwise_inputs())
+test_relu_derivative_does_not_modify_input = unchanged_check(
+    "relu_derivative", _elementwise_inputs()
+)
+test_leaky_relu_does_not_modify_input = unchanged_check(
+    "leaky_relu", _elementwise_inputs(negative_slope=0.2)
+)
+test_leaky_relu_derivative_does_not_modify_input = unchanged_check(
+    "leaky_relu_derivative", _elementwise_inputs(negative_slope=0.2)
+)
+test_softmax_does_not_modify_input = unchanged_check("softmax", _softmax_inputs)
+test_layer_gradient_norms_does_not_modify_inputs = unchanged_check(
+    "layer_gradient_norms", _layer_gradient_norms_inputs
+)

@@ -34,7 +34,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -96,6 +96,74 @@ def rel_error(received: Any, expected: Any) -> float:
     err = np.where(np.isnan(x) != np.isnan(y), np.inf, err)
     err = np.where(np.isnan(x) & np.isnan(y), 0.0, err)
     return float(np.max(err))
+
+
+def how_far_off(received: Any, expected: Any) -> str:
+    """How far ``received`` is from ``expected``, in words a student reads at once.
+
+    The words come from the ratio of their sizes (Euclidean norms), whether they point
+    the same way, and the relative difference ``||received - expected|| / ||expected||``:
+    "about half the expected size", "about 3x the expected value", "the expected size
+    with the wrong sign", "off by about 10% of the expected value", "close, with tiny but
+    not zero differences (about 1e-04 of the expected size)". They never give the expected
+    values themselves. A single number is a "value", an array has a "size".
+
+    Args:
+        received: what the student's function returned (numbers of ``expected``'s shape).
+        expected: the reference answer (stays in the grader).
+
+    Returns:
+        A phrase that completes "the answer is ...".
+
+    Example:
+        >>> how_far_off(np.array([1.0, 2.0]), np.array([2.0, 4.0]))
+        'about half the expected size'
+        >>> how_far_off(-3.0, 1.0)
+        'about 3x the expected value, with the wrong sign'
+        >>> how_far_off(1.1, 1.0)
+        'off by about 10% of the expected value'
+    """
+    x = np.asarray(received, dtype=float).ravel()
+    y = np.asarray(expected, dtype=float).ravel()
+    kind = "value" if y.size == 1 else "size"
+    if not np.all(np.isfinite(x)):
+        return "not finite: it holds NaN or infinity"
+    size_x, size_y = float(np.linalg.norm(x)), float(np.linalg.norm(y))
+    if size_y == 0.0:
+        return "not zero, where every expected entry is 0"
+    if size_x == 0.0:
+        return "all zeros"
+    difference = float(np.linalg.norm(x - y)) / size_y
+    ratio = size_x / size_y
+    # Same or opposite direction within 2.6 degrees: the answer is a multiple of the right one.
+    cosine = float(np.dot(x, y)) / (size_x * size_y)
+    if difference < 1e-3:
+        return (
+            f"close, with tiny but not zero differences (about {difference:.0e} of the "
+            f"expected {kind})"
+        )
+    if cosine < -0.999:
+        if 0.95 <= ratio <= 1.05:
+            return f"the expected {kind} with the wrong sign"
+        return f"{_times(ratio)} the expected {kind}, with the wrong sign"
+    if cosine > 0.999 and not 0.8 <= ratio <= 1.25:
+        return f"{_times(ratio)} the expected {kind}"
+    if difference < 1.0:
+        return f"off by about {100 * difference:.2g}% of the expected {kind}"
+    return f"far off: the difference is about {difference:.2g}x the expected {kind}"
+
+
+def _times(ratio: float) -> str:
+    """``ratio`` in words: "about half", "about a third", "about 1/10 of", "about twice", "about 3x"."""
+    # 4%: "half" for 0.48 to 0.52, and never two names for one ratio.
+    for n in range(2, 21):
+        if abs(ratio * n - 1.0) <= 0.04:
+            return {2: "about half", 3: "about a third", 4: "about a quarter"}.get(
+                n, f"about 1/{n} of"
+            )
+        if abs(ratio / n - 1.0) <= 0.04:
+            return "about twice" if n == 2 else f"about {n}x"
+    return f"about {ratio:.2g}x"
 
 
 def diagnose(
@@ -204,7 +272,8 @@ def expect_array(
 ) -> np.ndarray:
     """Fail unless ``received`` matches ``expected`` in shape and values.
 
-    The message gives the shape and the relative error but never the expected values.
+    The message gives the shape and how far off the answer is (:func:`how_far_off`) but
+    never the expected values.
 
     Args:
         call: the call as the student would write it, e.g. ``"softmax(z, axis=0)"``.
@@ -223,7 +292,7 @@ def expect_array(
         n_wrong = _count_wrong(array, expected, rtol)
         fail(
             f"`{call}` returned values that are not correct: {n_wrong} of {expected.size} "
-            f"entries are off (largest relative error {error:.2g}, allowed {rtol:.0e}). "
+            f"entries are off, and the whole array is {how_far_off(array, expected)}. "
             f"{hint}".strip()
         )
     return array
@@ -240,8 +309,8 @@ def expect_number(
     error = rel_error(value, expected)
     if not error <= rtol:
         fail(
-            f"`{call}` returned {value:.6g}, which is not correct (relative error {error:.2g}, "
-            f"allowed {rtol:.0e}). {hint}".strip()
+            f"`{call}` returned {value:.6g}, which is not correct: it is "
+            f"{how_far_off(value, expected)}. {hint}".strip()
         )
     return value
 
@@ -319,7 +388,14 @@ def expect_unmodified(
             fail(f"`{call}` modified its argument `{name}` in place. {advice}")
 
 
+def _is_pandas(value: Any) -> bool:
+    """A pandas DataFrame or Series (pandas is not imported for it)."""
+    return type(value).__module__.startswith("pandas") and hasattr(value, "equals")
+
+
 def _same(a: Any, b: Any) -> bool:
+    if _is_pandas(a) or _is_pandas(b):
+        return type(a) is type(b) and bool(a.equals(b)) and list(a.axes[-1]) == list(b.axes[-1])
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
@@ -328,6 +404,123 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+class Inputs(NamedTuple):
+    """One call of an "inputs unchanged" check (see :func:`unchanged_check`).
+
+    Attributes:
+        args: the positional arguments, by the parameter names of the curriculum's
+            signature, in order (``{"X": X, "w": w, "b": b}``).
+        kwargs: keyword arguments (``{"axis": 1}``).
+        well_formed: ``well_formed(call, answer)`` fails (with :func:`fail`) unless the
+            answer is what the docstring asks for, with the expectations of the
+            function's value checks (shape, type, finite).
+        call: the call as messages write it; by default ``function(X, w, b, axis=1)``.
+        hint: what to do instead, in place of the advice to work on a copy.
+    """
+
+    args: dict[str, Any]
+    kwargs: dict[str, Any]
+    well_formed: Callable[[str, Any], object]
+    call: str = ""
+    hint: str = ""
+
+
+def holds_data(value: Any) -> bool:
+    """Whether a call could change ``value`` in place: an array, a pandas object, or a
+    dict, list or tuple holding one (a number, a string or a marker cannot change)."""
+    if isinstance(value, np.ndarray) or _is_pandas(value):
+        return True
+    if isinstance(value, dict):
+        return any(holds_data(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_data(item) for item in value)
+    return False
+
+
+def _call_text(function: str, inputs: Inputs) -> str:
+    """``function(X, w, b, axis=1)``: data arguments by name, other keywords by value."""
+    words = list(inputs.args)
+    for name, value in inputs.kwargs.items():
+        words.append(f"{name}={name}" if holds_data(value) else f"{name}={value!r}")
+    return f"{function}({', '.join(words)})"
+
+
+def expect_inputs_unchanged(submission, function: str, inputs: Inputs) -> None:
+    """Call ``function`` on ``inputs``; fail unless its answer is well formed and every
+    argument that holds data (arrays, pandas objects, dicts of arrays) is unchanged.
+
+    The arguments as they were after the call come from the submission's process
+    (:meth:`~autograder.submission.Submission.call_keep_args`), which is believed only
+    after it told the truth about the grader's canary.
+
+    Example:
+        >>> from autograder.submission import LocalSubmission
+        >>> def scale(x):
+        ...     x *= 2
+        ...     return x
+        >>> z = np.ones(3)
+        >>> expect_inputs_unchanged(LocalSubmission({"scale": scale}), "scale",
+        ...     Inputs({"x": z}, {}, lambda call, answer: expect_finite_array(call, answer, (3,))))
+        Traceback (most recent call last):
+        ...
+        autograder.checks.common.CheckFailure: `scale(x)` modified its argument `x` in place. ...
+    """
+    call = inputs.call or _call_text(function, inputs)
+    answer, args_after, kwargs_after = submission.call_keep_args(
+        function, *inputs.args.values(), **inputs.kwargs
+    )
+    given = {**inputs.args, **inputs.kwargs}
+    n_args = len(inputs.args)
+    args_after = (tuple(args_after or ()) + (None,) * n_args)[:n_args]
+    kwargs_after = kwargs_after if isinstance(kwargs_after, dict) else {}
+    after = {**dict(zip(inputs.args, args_after, strict=True)), **kwargs_after}
+    expect_unmodified(
+        call,
+        {name: value for name, value in given.items() if holds_data(value)},
+        {name: after.get(name) for name in given},
+        answer=answer,
+        well_formed=lambda got: inputs.well_formed(call, got),
+        hint=inputs.hint,
+    )
+
+
+def unchanged_check(
+    function: str,
+    inputs: Callable[[np.random.Generator], Inputs | list[Inputs]],
+    *,
+    doc: str = "",
+) -> Callable:
+    """A 1-point check that ``function`` leaves its inputs unchanged, for a checks module.
+
+    The curriculum asks every numpy function not to modify its inputs; every
+    assignment checks it this one way. Write it as one top-level assignment named
+    after the function, which the registry reads like a ``def``:
+
+        test_predict_does_not_modify_inputs = unchanged_check("predict", _predict_inputs)
+
+    Args:
+        function: the student function.
+        inputs: ``inputs(rng)`` draws this run's arguments: one :class:`Inputs` or a
+            list of them (each is one call).
+        doc: the check's docstring (what the student must make true); by default
+            "``function`` leaves its arguments unchanged".
+
+    Returns:
+        The check, with ``@points(1)``; its attribute ``unchanged`` is
+        ``(function, inputs)``, for the kit's tests.
+    """
+
+    def check(submission, rng):
+        drawn = inputs(rng)
+        for one in drawn if isinstance(drawn, list) else [drawn]:
+            expect_inputs_unchanged(submission, function, one)
+
+    check.__doc__ = doc or f"{function} leaves its arguments unchanged (no in-place changes)."
+    check.__name__ = check.__qualname__ = f"test_{function}_does_not_modify_inputs"
+    check.unchanged = (function, inputs)
+    return points(1)(check)
 
 
 def numeric_gradient(

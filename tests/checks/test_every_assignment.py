@@ -43,6 +43,11 @@ def _check_names(assignment: str) -> set[str]:
 #: check runs forward), so a stub's message may name that one instead.
 CALLS_EARLIER_FUNCTIONS = {"backprop"}
 
+#: Fewest and most points of an assignment. 15 to 30 for what the functions compute, and
+#: up to one more point per function for leaving its inputs unchanged (activations has
+#: ten functions and 30 points of values: 40 in all).
+MIN_POINTS, MAX_POINTS = 15, 40
+
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_checks_have_docstrings_and_one_to_three_points(assignment):
@@ -59,7 +64,7 @@ def test_points_total_and_check_names(assignment):
     results = score(assignment, {}, 0)  # nothing defined: every check fails fast
     assert set(results) == _check_names(assignment)  # the learning checks included
     total = sum(r.max_score for r in results.values())
-    assert 15 <= total <= 30
+    assert MIN_POINTS <= total <= MAX_POINTS
     for name, result in results.items():
         assert function_of(name, functions) is not None, name
         assert "is not defined in your notebook" in result.output, (name, result.output)
@@ -392,7 +397,7 @@ def test_every_assignment_is_complete(assignment):
         assert book.notebook(kind, ROOT).is_file(), kind
     assert book.functions and book.cases is not None
     assert {c.function for c in book.graded} == set(book.functions)
-    assert 15 <= book.points <= 30
+    assert MIN_POINTS <= book.points <= MAX_POINTS
     known = {spec.dataset for spec in heldout.DATA_FILES}
     assert set(book.datasets) <= known
     table = cases.load(assignment)

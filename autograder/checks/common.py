@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -503,7 +504,8 @@ def unchanged_check(
     Args:
         function: the student function.
         inputs: ``inputs(rng)`` draws this run's arguments: one :class:`Inputs` or a
-            list of them (each is one call).
+            list of them (each is one call). One with a parameter ``submission`` gets it
+            too, for an argument only the student's code makes (backprop's ``cache``).
         doc: the check's docstring (what the student must make true); by default
             "``function`` leaves its arguments unchanged".
 
@@ -512,8 +514,10 @@ def unchanged_check(
         ``(function, inputs)``, for the kit's tests.
     """
 
+    wants_submission = "submission" in inspect.signature(inputs).parameters
+
     def check(submission, rng):
-        drawn = inputs(rng)
+        drawn = inputs(rng, submission=submission) if wants_submission else inputs(rng)
         for one in drawn if isinstance(drawn, list) else [drawn]:
             expect_inputs_unchanged(submission, function, one)
 

@@ -68,7 +68,6 @@ from autograder.checks.common import (
     expect_finite_array,
     expect_probability_rows,
     expect_shape,
-    expect_unmodified,
     fail,
     points,
     report_metric,
@@ -479,26 +478,6 @@ def test_scaled_dot_product_attention_is_permutation_equivariant(submission, rng
                  hint=hint)  # fmt: skip
     expect_array(f"{call_kv}[1], compared with your weights for k, columns permuted",
                  weights_kv, w[:, :, perm], hint=hint)  # fmt: skip
-
-
-@points(1)
-def test_scaled_dot_product_attention_does_not_modify_inputs(submission, rng):
-    """scaled_dot_product_attention leaves q, k, v and mask unchanged."""
-    t_q, t_k, d_k, d_v = _dims(rng)
-    q, k, v = _qkv(rng, (2,), t_q, t_k, d_k, d_v)
-    mask = rng.random((t_q, t_k)) < 0.6
-    mask[:, 0] = True
-    call = f"scaled_dot_product_attention(q, k, v, mask) with {_shape_text(q, k, v)}"
-    result, args_after, kwargs_after = submission.call_keep_args(
-        "scaled_dot_product_attention", q, k, v, mask=mask
-    )
-    expect_unmodified(
-        call,
-        {"q": q, "k": k, "v": v, "mask": mask},
-        {**dict(zip("qkv", args_after, strict=True)), "mask": kwargs_after.get("mask")},
-        answer=result,
-        well_formed=lambda answer: _expect_attention_result(call, answer, q, k, v),
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -1178,3 +1157,37 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
             "token embedding) and that the TransformerBlock's attention, residuals and "
             "layer norms work (see its checks)."
         )
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
+
+#: Graded functions without an inputs-unchanged check, and why (the Keras layer and the
+#: builder are judged as models and take sizes only).
+UNCHANGED_EXEMPT = {
+    "causal_mask": "takes only a length, no array",
+    "positional_encoding": "takes only a length and a depth, no array",
+}
+
+
+def _attention_inputs(rng: np.random.Generator) -> Inputs:
+    t_q, t_k, d_k, d_v = _dims(rng)
+    q, k, v = _qkv(rng, (2,), t_q, t_k, d_k, d_v)
+    mask = rng.random((t_q, t_k)) < 0.6
+    mask[:, 0] = True
+    return Inputs(
+        {"q": q, "k": k, "v": v},
+        {"mask": mask},
+        lambda call, answer: _expect_attention_result(call, answer, q, k, v),
+        call=f"scaled_dot_product_attention(q, k, v, mask) with {_shape_text(q, k, v)}",
+    )
+
+
+test_scaled_dot_product_attention_does_not_modify_inputs = unchanged_check(
+    "scaled_dot_product_attention",
+    _attention_inputs,
+    doc="scaled_dot_product_attention leaves q, k, v and mask unchanged.",
+)

@@ -59,7 +59,6 @@ from autograder.checks.common import (
     expect_finite,
     expect_finite_array,
     expect_shape,
-    expect_unmodified,
     fail,
     points,
     report_metric,
@@ -746,18 +745,25 @@ def test_add_noise_zero_factor_returns_images(submission, rng):
         )
 
 
-@points(1)
-def test_add_noise_does_not_modify_images(submission, rng):
-    """add_noise leaves its images argument unchanged."""
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
+
+
+def _add_noise_inputs(rng: np.random.Generator) -> Inputs:
     images = _digit_like(rng, (int(rng.integers(4, 9)), 784))
     noise_factor = round(float(rng.uniform(0.2, 0.6)), 2)
     seed = _seed(rng)
-    call = _noise_call(images, noise_factor, seed)
-    result, after, _ = submission.call_keep_args("add_noise", images, noise_factor, seed=seed)
-    expect_unmodified(
-        call,
-        {"images": images},
-        {"images": after[0]},
-        answer=result,
-        well_formed=lambda answer: _expect_noisy(call, answer, images),
+    return Inputs(
+        {"images": images, "noise_factor": noise_factor},
+        {"seed": seed},
+        lambda call, answer: _expect_noisy(call, answer, images),
+        call=_noise_call(images, noise_factor, seed),
     )
+
+
+test_add_noise_does_not_modify_images = unchanged_check(
+    "add_noise", _add_noise_inputs, doc="add_noise leaves its images argument unchanged."
+)

@@ -53,7 +53,6 @@ from autograder.checks.common import (
     expect_finite_array,
     expect_probability_rows,
     expect_shape,
-    expect_unmodified,
     fail,
     points,
     rel_error,
@@ -280,29 +279,6 @@ def test_preprocess_images_returns_float32(submission, rng):
                 "Keras computes in (float64 doubles the memory for nothing). Convert with "
                 ".astype(np.float32); note that uint8 / 255 gives float64."
             )
-
-
-@points(1)
-def test_preprocess_images_does_not_modify_input(submission, rng):
-    """preprocess_images leaves the images it is given unchanged."""
-    n, h, w = _sizes(rng)
-    cases = (
-        _float_images(rng, (n, h, w), interior=True),
-        _float_images(rng, (h, n, w, 3), dtype=np.float32, interior=True),
-        _uint8_images(rng, (w, h, n, 3)),
-    )
-    for images in cases:
-        call = _call_text(images)
-        result, after, _ = submission.call_keep_args("preprocess_images", images)
-        expect_unmodified(
-            call,
-            {"images": images},
-            {"images": after[0]},
-            answer=result,
-            well_formed=lambda answer, images=images, call=call: _expect_preprocessed(
-                call, answer, images
-            ),
-        )
 
 
 # ---------------------------------------------------------------------------
@@ -591,3 +567,36 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
             "larger rates diverge), use relu in the hidden layers and softmax at the end, and "
             "keep the model small (two Conv2D + MaxPooling2D blocks reach about 95%)."
         )
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
+
+
+def _preprocess_inputs(rng: np.random.Generator) -> list[Inputs]:
+    """Float64 (N, H, W), float32 colour and uint8 colour images: each dtype's own path."""
+    n, h, w = _sizes(rng)
+    cases = (
+        _float_images(rng, (n, h, w), interior=True),
+        _float_images(rng, (h, n, w, 3), dtype=np.float32, interior=True),
+        _uint8_images(rng, (w, h, n, 3)),
+    )
+    return [
+        Inputs(
+            {"images": images},
+            {},
+            lambda call, answer, images=images: _expect_preprocessed(call, answer, images),
+            call=_call_text(images),
+        )
+        for images in cases
+    ]
+
+
+test_preprocess_images_does_not_modify_input = unchanged_check(
+    "preprocess_images",
+    _preprocess_inputs,
+    doc="preprocess_images leaves the images it is given unchanged.",
+)

@@ -972,3 +972,27 @@ def test_build_classification_model_beats_the_majority_class(submission, rng):
             "epochs: a softmax output, loss='categorical_crossentropy', Adam with its default "
             "learning rate, and a hidden layer of a few dozen relu units."
         )
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check).
+# split_predictors_target and normalize take DataFrames, which a task builds in the
+# child: their checks above compare what the task reports of them after the call.
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
+
+
+def _to_one_hot_inputs(rng: np.random.Generator) -> Inputs:
+    labels, n_classes = _labels(rng)
+    return Inputs(
+        {"labels": labels, "n_classes": n_classes},
+        {},
+        lambda call, answer: expect_finite_array(
+            call, answer, (len(labels), n_classes), hint="One row per label, n_classes columns."
+        ),
+        call=f"to_one_hot(labels, {n_classes}) with {len(labels)} integer labels",
+    )
+
+
+test_to_one_hot_does_not_modify_input = unchanged_check("to_one_hot", _to_one_hot_inputs)

@@ -52,7 +52,6 @@ from autograder.checks.common import (
     expect_finite,
     expect_finite_array,
     expect_shape,
-    expect_unmodified,
     fail,
     points,
     rel_error,
@@ -246,17 +245,6 @@ def _expect_cell_result(call: str, result: Any, h_prev: np.ndarray) -> tuple[np.
     return h_t, c_t
 
 
-def _expect_call_unmodified(
-    submission, function: str, call: str, args: tuple, names: tuple, *, well_formed
-) -> None:
-    """Call ``function(*args)``; fail unless it answers well and leaves its arguments alone."""
-    result, after, _ = submission.call_keep_args(function, *args)
-    expect_unmodified(
-        call, dict(zip(names, args, strict=True)), dict(zip(names, after, strict=True)),
-        answer=result, well_formed=well_formed,
-    )  # fmt: skip
-
-
 def _cell_hint(received: np.ndarray, args: tuple, which: int) -> str:
     """The hint of the first wrong variant whose h_t (which=0) or c_t (which=1) matches."""
     variants = [
@@ -345,18 +333,6 @@ def test_lstm_cell_forward_new_hidden_state(submission, rng):
     args = _cell_problem(rng)
     h_t, _, call = _call_cell(submission, args)
     expect_array(call + ", its h_t", h_t, _cell(*args)[0], hint=_cell_hint(h_t, args, 0))
-
-
-@points(1)
-def test_lstm_cell_forward_does_not_modify_inputs(submission, rng):
-    """lstm_cell_forward leaves x_t, h_prev, c_prev and the weights unchanged."""
-    args = _cell_problem(rng)
-    call = _cell_call(args)
-    _expect_call_unmodified(
-        submission, "lstm_cell_forward", call, args,
-        ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias"),
-        well_formed=lambda answer: _expect_cell_result(call, answer, args[1]),
-    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -450,17 +426,6 @@ def test_lstm_forward_starts_from_zero_state(submission, rng):
     expect_array(call + ", its outputs[:, 0]", got[:, 0], h_expected, hint=hint)
     expect_array(call + ", its c_T", c_last, c_expected, hint=hint)
     expect_array(call + ", its h_T", h_last, h_expected, hint=hint)
-
-
-@points(1)
-def test_lstm_forward_does_not_modify_inputs(submission, rng):
-    """lstm_forward leaves x and the weights unchanged."""
-    args = _forward_problem(rng)
-    call = _forward_call(args)
-    _expect_call_unmodified(
-        submission, "lstm_forward", call, args, ("x", "kernel", "recurrent_kernel", "bias"),
-        well_formed=lambda answer: _expect_forward_result(call, answer, args[0], args[2].shape[0]),
-    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -723,3 +688,59 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
             "keras.optimizers.Adam(learning_rate=0.005), end with a linear Dense(1), and keep "
             "the model small (one LSTM of a few dozen units)."
         )
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
+
+
+def _cell_inputs(rng: np.random.Generator) -> Inputs:
+    args = _cell_problem(rng)
+    names = ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias")
+    return Inputs(
+        dict(zip(names, args, strict=True)),
+        {},
+        lambda call, answer: _expect_cell_result(call, answer, args[1]),
+        call=_cell_call(args),
+    )
+
+
+def _forward_inputs(rng: np.random.Generator) -> Inputs:
+    args = _forward_problem(rng)
+    names = ("x", "kernel", "recurrent_kernel", "bias")
+    return Inputs(
+        dict(zip(names, args, strict=True)),
+        {},
+        lambda call, answer: _expect_forward_result(call, answer, args[0], args[2].shape[0]),
+        call=_forward_call(args),
+    )
+
+
+def _windows_inputs(rng: np.random.Generator) -> Inputs:
+    window = int(rng.integers(3, 8))
+    series = rng.normal(size=int(rng.integers(window + 12, window + 30)))
+
+    def well_formed(call: str, answer: Any) -> None:
+        X, y = _pair(call, answer, "X, y", 2)
+        _expect_windows(call, X, y, len(series), window)
+
+    return Inputs(
+        {"series": series, "window": window},
+        {},
+        well_formed,
+        call=f"make_windows(series, window={window}) for a series of length {len(series)}",
+    )
+
+
+test_lstm_cell_forward_does_not_modify_inputs = unchanged_check(
+    "lstm_cell_forward",
+    _cell_inputs,
+    doc="lstm_cell_forward leaves x_t, h_prev, c_prev and the weights unchanged.",
+)
+test_lstm_forward_does_not_modify_inputs = unchanged_check(
+    "lstm_forward", _forward_inputs, doc="lstm_forward leaves x and the weights unchanged."
+)
+test_make_windows_does_not_modify_input = unchanged_check("make_windows", _windows_inputs)

@@ -67,7 +67,6 @@ from autograder.checks.common import (
     expect_array,
     expect_finite,
     expect_shape,
-    expect_unmodified,
     fail,
     points,
     report_metric,
@@ -511,24 +510,6 @@ def test_contrastive_divergence_returns_new_parameters(submission, rng):
 
 
 @points(1)
-def test_contrastive_divergence_does_not_modify_inputs(submission, rng):
-    """contrastive_divergence leaves v0, W, b_v and b_h unchanged and returns new arrays."""
-    v0, W, b_v, b_h = _problem(rng)
-    call = "contrastive_divergence(v0, W, b_v, b_h, 0.1, k=1, rng=rng)"
-    result, args_after, _ = submission.call_keep_args(
-        "contrastive_divergence", v0, W, b_v, b_h, 0.1, k=1, rng=Generator(int(rng.integers(2**31)))
-    )
-    names = ("v0", "W", "b_v", "b_h")
-    expect_unmodified(
-        call,
-        dict(zip(names, (v0, W, b_v, b_h), strict=True)),
-        dict(zip(names, args_after, strict=False)),
-        answer=result,
-        well_formed=lambda answer: _expect_cd_result(call, answer, W, b_v, b_h),
-    )
-
-
-@points(1)
 def test_contrastive_divergence_uses_the_given_rng(submission, rng):
     """contrastive_divergence samples from its rng: same seed, same result; other seed, other."""
     _, n_visible, n_hidden = _sizes(rng)
@@ -888,3 +869,81 @@ def test_reconstruct_values(submission, rng):
     if np.all((got == 0.0) | (got == 1.0)):
         hint = "The result holds only 0s and 1s: return probabilities, not a sample. " + hint
     expect_array(call, got, _reconstruct(v, W, b_v, b_h), hint=hint)
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged: one shared check per function (common.unchanged_check)
+# ---------------------------------------------------------------------------
+
+from autograder.checks.common import Inputs, expect_finite_array, unchanged_check  # noqa: E402
+
+
+def _probabilities_inputs(first: str, bias: str):
+    """``inputs(rng)`` for hidden_probabilities(v, W, b_h) or visible_probabilities(h, W, b_v)."""
+
+    def inputs(rng: np.random.Generator) -> Inputs:
+        v, W, b_v, b_h = _problem(rng)
+        if first == "v":
+            args, shape = {"v": v, "W": W, "b_h": b_h}, (len(v), W.shape[1])
+        else:
+            h = _binary(rng, (len(v), W.shape[1]))
+            args, shape = {"h": h, "W": W, "b_v": b_v}, (len(v), W.shape[0])
+        assert bias in args
+        return Inputs(args, {}, lambda call, answer: expect_finite_array(call, answer, shape))
+
+    return inputs
+
+
+def _sample_bernoulli_inputs(rng: np.random.Generator) -> Inputs:
+    p = rng.uniform(size=(int(rng.integers(3, 8)), int(rng.integers(4, 9))))
+    return Inputs(
+        {"p": p, "rng": Generator(int(rng.integers(2**31)))},
+        {},
+        lambda call, answer: expect_finite_array(call, answer, p.shape, hint=_SAMPLE_HINT),
+    )
+
+
+def _free_energy_inputs(rng: np.random.Generator) -> Inputs:
+    v, W, b_v, b_h = _problem(rng)
+    return Inputs(
+        {"v": v, "W": W, "b_v": b_v, "b_h": b_h},
+        {},
+        lambda call, answer: expect_finite_array(call, answer, (len(v),)),
+    )
+
+
+def _contrastive_divergence_inputs(rng: np.random.Generator) -> Inputs:
+    v0, W, b_v, b_h = _problem(rng)
+    return Inputs(
+        {"v0": v0, "W": W, "b_v": b_v, "b_h": b_h, "learning_rate": 0.1},
+        {"k": 1, "rng": Generator(int(rng.integers(2**31)))},
+        lambda call, answer: _expect_cd_result(call, answer, W, b_v, b_h),
+        call="contrastive_divergence(v0, W, b_v, b_h, 0.1, k=1, rng=rng)",
+    )
+
+
+def _reconstruct_inputs(rng: np.random.Generator) -> Inputs:
+    v, W, b_v, b_h = _problem(rng)
+    return Inputs(
+        {"v": v, "W": W, "b_v": b_v, "b_h": b_h},
+        {},
+        lambda call, answer: expect_finite_array(call, answer, v.shape),
+    )
+
+
+test_hidden_probabilities_does_not_modify_inputs = unchanged_check(
+    "hidden_probabilities", _probabilities_inputs("v", "b_h")
+)
+test_visible_probabilities_does_not_modify_inputs = unchanged_check(
+    "visible_probabilities", _probabilities_inputs("h", "b_v")
+)
+test_sample_bernoulli_does_not_modify_input = unchanged_check(
+    "sample_bernoulli", _sample_bernoulli_inputs
+)
+test_free_energy_does_not_modify_inputs = unchanged_check("free_energy", _free_energy_inputs)
+test_contrastive_divergence_does_not_modify_inputs = unchanged_check(
+    "contrastive_divergence",
+    _contrastive_divergence_inputs,
+    doc="contrastive_divergence leaves v0, W, b_v and b_h unchanged and returns new arrays.",
+)
+test_reconstruct_does_not_modify_inputs = unchanged_check("reconstruct", _reconstruct_inputs)

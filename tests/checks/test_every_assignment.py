@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
+import inspect
 import re
 
 import numpy as np
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 
 from autograder import cases, heldout, registry
+from autograder.checks.common import holds_data
 from autograder.registry import function_of, graded_functions
 from tests.conftest import ASSIGNMENTS
 from tests.harness import (
@@ -49,13 +52,33 @@ CALLS_EARLIER_FUNCTIONS = {"backprop"}
 MIN_POINTS, MAX_POINTS = 15, 40
 
 
+#: Most points of a check that trains a model. A model that does not learn passes every
+#: other check of its builder (shapes, loss, layers, budget), so the learning checks weigh
+#: at least as much as those together (below): up to 8 points for cnn's 8 of build_cnn.
+MAX_LEARNING_POINTS = 8
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_checks_have_docstrings_and_one_to_three_points(assignment):
-    """Each check says in a docstring what it checks, and weighs 1, 2 or 3 points."""
+    """Each check says in a docstring what it checks, and weighs 1, 2 or 3 points (a
+    learning check up to MAX_LEARNING_POINTS)."""
     module = importlib.import_module(f"autograder.checks.{assignment}")
     for check in registry.assignment(assignment).graded:
         assert (getattr(module, check.name).__doc__ or "").strip(), check.name
-        assert check.points == int(check.points) and 1 <= check.points <= 3, check.name
+        most = MAX_LEARNING_POINTS if check.trains else 3
+        assert check.points == int(check.points) and 1 <= check.points <= most, check.name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_model_that_does_not_learn_keeps_at_most_half(assignment):
+    """A builder's learning checks weigh at least half of its points: a model that does not
+    learn, which can pass all its other checks, keeps at most half."""
+    book = registry.assignment(assignment)
+    for function in book.functions:
+        checks = book.checks_of(function)
+        learning = sum(c.points for c in checks if c.trains)
+        if learning:
+            assert learning >= sum(c.points for c in checks if not c.trains), function
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -418,3 +441,119 @@ def test_every_data_set_is_read_by_an_assignment():
     """Each data file the sandbox blanks belongs to an assignment that says it reads it."""
     read = {d for a in ASSIGNMENTS for d in registry.assignment(a).datasets}
     assert {spec.dataset for spec in heldout.DATA_FILES} == read
+
+
+# ---------------------------------------------------------------------------
+# Inputs unchanged (the curriculum: no function modifies its inputs). Every function
+# that takes arrays has the shared check; the reference passes it, and the reference
+# made to change each of its arguments in place fails it, naming that argument.
+# ---------------------------------------------------------------------------
+
+#: Checks of inputs left unchanged that are not ``common.unchanged_check``, and why.
+UNCHANGED_BY_TASK = {
+    # DataFrames cannot cross the channel: a task builds them in the child and reports
+    # their columns and values after the call.
+    "test_split_predictors_target_does_not_modify_input": "keras_intro.split_frame",
+    "test_normalize_does_not_modify_inputs": "keras_intro.normalize_frames",
+}
+
+
+def _unchanged_checks(assignment: str, function: str) -> list[str]:
+    """The names of the inputs-unchanged checks of ``function``."""
+    return [c.name for c in registry.assignment(assignment).checks_of(function)
+            if "_not_modify_" in c.name]  # fmt: skip
+
+
+def _takes_data(assignment: str, function: str) -> bool:
+    """Whether the table's example call of ``function`` passes an array or a pandas object."""
+    return any(holds_data(arg) for arg in cases.load(assignment).calls[function])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_function_taking_arrays_has_an_inputs_unchanged_check(assignment):
+    """A function that takes arrays has the shared check, one that does not is a model
+    builder or listed in its module's ``UNCHANGED_EXEMPT`` with the reason."""
+    module = importlib.import_module(f"autograder.checks.{assignment}")
+    exempt = getattr(module, "UNCHANGED_EXEMPT", {})
+    functions = graded_functions(assignment)
+    assert set(exempt) <= set(functions)
+    for function in functions:
+        checks = _unchanged_checks(assignment, function)
+        if _takes_data(assignment, function):
+            assert len(checks) == 1 and function not in exempt, (function, checks)
+            shared = getattr(getattr(module, checks[0]), "unchanged", None)
+            assert shared is not None and shared[0] == function or checks[0] in UNCHANGED_BY_TASK
+        else:
+            assert not checks, (function, checks)
+            assert _is_keras_builder(function) or str(exempt.get(function, "")).strip(), function
+
+
+#: (assignment, function) of every function with an inputs-unchanged check.
+UNCHANGED = [(a, f) for a in ASSIGNMENTS for f in graded_functions(a) if _unchanged_checks(a, f)]
+
+
+def _scribble(value) -> bool:
+    """Change ``value`` in place (every array in it); whether there was anything to change."""
+    if isinstance(value, np.ndarray):
+        if value.size == 0:
+            return False
+        if value.dtype == bool:
+            np.logical_not(value, out=value)
+        else:
+            value += 1
+        return True
+    if isinstance(value, pd.DataFrame):
+        value.iloc[:, 0] = value.iloc[:, 0] + 1
+        return True
+    if isinstance(value, pd.Series):
+        value.iloc[:] = value + 1
+        return True
+    if isinstance(value, dict):
+        return any([_scribble(item) for item in value.values()])
+    if isinstance(value, list | tuple):
+        return any([_scribble(item) for item in value])
+    return False
+
+
+def _in_place(function, parameter: str, changed: list):
+    """``function`` computing on copies, then changing its argument ``parameter`` in place
+    (``x += 1``, a flipped mask, a DataFrame's column): the right answer, a changed input."""
+    signature = inspect.signature(function)
+
+    def mutant(*args, **kwargs):
+        answer = function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        bound = signature.bind(*args, **kwargs).arguments
+        if parameter in bound and _scribble(bound[parameter]):
+            changed.append(parameter)
+        return answer
+
+    return mutant
+
+
+@pytest.mark.parametrize(("assignment", "function"), UNCHANGED)
+def test_inputs_unchanged_check_passes_the_reference_and_fails_in_place_changes(
+    assignment, function
+):
+    """The reference passes; changing any one array argument in place fails, with words
+    that say which argument was modified in place."""
+    checks = _unchanged_checks(assignment, function)
+    namespace = reference(assignment)
+    results = score(assignment, namespace, CASE_SEED, checks.__contains__)
+    assert set(results) == set(checks)
+    assert all(r.passed for r in results.values()), {n: r.output for n, r in results.items()}
+    original = namespace[function]
+    tried = []
+    for parameter in inspect.signature(original).parameters:
+        changed: list = []
+        namespace[function] = _in_place(original, parameter, changed)
+        results = score(assignment, namespace, CASE_SEED, checks.__contains__)
+        if not changed:  # a number, a seed or a generator: nothing to change in place
+            continue
+        tried.append(parameter)
+        for name, result in results.items():
+            assert not result.passed, (name, parameter)
+            words = result.output.lower()
+            assert "in place" in words and "modif" in words, (name, parameter, result.output)
+            assert f"`{parameter}`" in result.output, (name, parameter, result.output)
+            assert GRADER_FAULT not in result.output
+    assert tried, f"no argument of {function} could be changed in place"

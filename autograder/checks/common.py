@@ -155,11 +155,12 @@ def how_far_off(received: Any, expected: Any) -> str:
 
 
 def _times(ratio: float) -> str:
-    """``ratio`` in words: "about half", "about a third", "about 1/10 of", "about twice", "about 3x"."""
+    """``ratio`` in words: "about half", "about a third of", "about 1/10 of", "about twice",
+    "about 3x"."""
     # 4%: "half" for 0.48 to 0.52, and never two names for one ratio.
     for n in range(2, 21):
         if abs(ratio * n - 1.0) <= 0.04:
-            return {2: "about half", 3: "about a third", 4: "about a quarter"}.get(
+            return {2: "about half", 3: "about a third of", 4: "about a quarter of"}.get(
                 n, f"about 1/{n} of"
             )
         if abs(ratio / n - 1.0) <= 0.04:

@@ -19,6 +19,23 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 # Generated notebooks are committed: keep them free of outputs and stable.
 c.ClearOutput.enabled = True
 c.GenerateAssignment.create_assignment = True
+# nbgrader's generation pipelines, plus the kit's two steps (autograder/generate.py):
+# StableOutputs drops execution timestamps and TensorFlow's logs from executed solutions,
+# StampSource records what each notebook was made from, so `make notebooks` regenerates
+# only what changed. Changing either list? Change autograder.generate.RECIPE too.
+NB = "nbgrader.preprocessors."
+c.GenerateAssignment.preprocessors = [
+    *(NB + name for name in ("IncludeHeaderFooter", "InstantiateTests", "LockCells",
+      "ClearSolutions", "ClearOutput", "CheckCellMetadata", "ComputeChecksums", "SaveCells",
+      "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata")),
+    "autograder.generate.StampSource",
+]  # fmt: skip
+c.GenerateSolution.preprocessors = [
+    *(NB + name for name in ("IncludeHeaderFooter", "LockCells", "ClearOutput",
+      "ClearMarkScheme", "Execute")),
+    "autograder.generate.StableOutputs",
+    "autograder.generate.StampSource",
+]  # fmt: skip
 
 # Grading: `nbgrader autograde` and formgrader's Autograde button grade with the kit's
 # sandboxed grader, exactly as `autograder grade submitted/` does, and never run the

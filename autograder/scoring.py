@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autograder import registry
-from autograder.checks.common import CheckFailure
+from autograder.checks.common import CheckFailure, PartialCredit
 from autograder.results import CheckResult
 from autograder.submission import Submission, SubmissionError
 
@@ -83,8 +83,22 @@ class _ChecksPlugin:
             result.score = result.max_score
             result.output = "Passed."
         elif report.failed:
-            result.score = 0.0
+            result.score = _partial_score(call.excinfo, result.max_score)
             result.output = _student_message(call.excinfo) if call.excinfo else "This check failed."
+
+
+def _partial_score(excinfo: pytest.ExceptionInfo | None, max_score: float) -> float:
+    """The points of a failed check: its fraction of ``max_score`` when it gave partial credit.
+
+    Only :class:`~autograder.checks.common.PartialCredit` carries a fraction (strictly
+    between 0 and 1 as :func:`~autograder.checks.common.partial` raises it; anything else
+    is clipped to [0, 1], NaN to 0). The points are rounded to 4 decimals, as
+    :class:`~autograder.results.Results` rounds their sum.
+    """
+    error = excinfo.value if excinfo is not None else None
+    if not isinstance(error, PartialCredit) or not error.fraction > 0.0:
+        return 0.0
+    return round(max_score * min(error.fraction, 1.0), 4)
 
 
 def run_checks(

@@ -199,3 +199,42 @@ def messages_with_float_arrays(results_by_case: dict[str, dict[str, CheckResult]
         for name, result in results.items()
         if FLOAT_RUN.search(result.output)
     ]
+
+
+class SyntheticTraining:
+    """A submission whose judge answers a training with predictions a test made up.
+
+    A learning check's partial credit is computed in the grader from the predictions
+    alone, so it is tested without Keras: ``answer(payload)`` returns ``(before, after)``
+    for the judge's ``fit_predict`` payload (``x_train``, ``y_train``, ``x_test``, ...).
+    Call the check function directly with it and a ``np.random.Generator``.
+    """
+
+    def __init__(self, answer: Callable[[dict], tuple[np.ndarray, np.ndarray]]) -> None:
+        self.answer = answer
+        self.metrics: dict = {}
+        self.seed = 0
+
+    def judge(self, action: str, builder: str, **payload):
+        assert action == "fit_predict", action
+        before, after = self.answer(payload)
+        return {"before": np.asarray(before, dtype=float), "after": np.asarray(after, dtype=float)}
+
+
+def learning_outcome(check: Callable, submission: SyntheticTraining, seed: int = 0):
+    """``(fraction of the check's points, message)`` of a learning check on made-up predictions."""
+    from autograder.checks.common import CheckFailure, PartialCredit
+
+    try:
+        check(submission, np.random.default_rng(seed))
+    except PartialCredit as error:
+        return error.fraction, str(error)
+    except CheckFailure as error:
+        return 0.0, str(error)
+    return 1.0, ""
+
+
+def builder_points(assignment: str, function: str, namespace: dict, seed: int = 0):
+    """``(points kept, points in all)`` of every check of ``function`` on ``namespace``."""
+    results = score(assignment, namespace, seed, only=function)
+    return sum(r.score for r in results.values()), sum(r.max_score for r in results.values())

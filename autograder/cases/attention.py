@@ -101,6 +101,16 @@ MISTAKES = [
               "keras.layers.MultiHeadAttention(num_heads, embed_dim)(x, x)")],
             words="no Transformer block",
             check="test_build_transformer_classifier_uses_transformer_block"),
+    Mistake(  # cannot learn, and passes every other check of build_transformer_classifier (test_attention.py)
+        "transformer_classifier_cannot_learn_learning_rate_0", "build_transformer_classifier",
+        edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
+        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
+    ),
+    Mistake(  # cannot learn: every layer frozen
+        "transformer_classifier_cannot_learn_frozen_layers", "build_transformer_classifier",
+        edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
+        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
+    ),
 ]  # fmt: skip
 
 #: The Keras tutorial's block: one Sequential feed-forward network, key_dim = embed_dim.

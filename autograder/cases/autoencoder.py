@@ -99,6 +99,16 @@ MISTAKES = [
         ("noisy = np.asarray(images, dtype=float) + noise_factor * noise",
          "noisy = np.asarray(images, dtype=float)\n    noisy += noise_factor * noise"),
     ], words="`images`", check="test_add_noise_does_not_modify_images"),
+    Mistake(  # cannot learn, and passes every other check of build_autoencoder (test_autoencoder.py)
+        "autoencoder_cannot_learn_learning_rate_0", "build_autoencoder",
+        edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
+        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True,
+    ),
+    Mistake(  # cannot learn: every layer frozen
+        "autoencoder_cannot_learn_frozen_layers", "build_autoencoder",
+        edits=[('    autoencoder.compile(', '    autoencoder.trainable = False\n    autoencoder.compile(')],
+        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True,
+    ),
 ]  # fmt: skip
 
 ALTERNATIVES = [

@@ -124,6 +124,16 @@ MISTAKES = [
         edits=[('optimizer="adam"', "optimizer=keras.optimizers.Adam(learning_rate=1.0)")],
         words="learning rate", check="test_build_cnn_classifies_held_out_digits", slow=True,
     ),
+    Mistake(  # cannot learn, and passes every other check of build_cnn (test_cnn.py)
+        "cnn_cannot_learn_learning_rate_0", "build_cnn",
+        edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
+        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True,
+    ),
+    Mistake(  # cannot learn: every layer frozen
+        "cnn_cannot_learn_frozen_layers", "build_cnn",
+        edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
+        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True,
+    ),
 ]  # fmt: skip
 
 ALTERNATIVES = [

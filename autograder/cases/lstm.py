@@ -203,6 +203,27 @@ MISTAKES = [
         check="test_build_lstm_model_beats_naive_forecast",
         slow=True,
     ),
+    Mistake(  # cannot learn, and passes every other check of build_lstm_model (test_lstm.py)
+        "lstm_model_cannot_learn_learning_rate_0",
+        "build_lstm_model",
+        edits=[
+            (
+                "keras.optimizers.Adam(learning_rate=0.005)",
+                "keras.optimizers.Adam(learning_rate=0.0)",
+            )
+        ],
+        words="learned nothing",
+        check="test_build_lstm_model_beats_naive_forecast",
+        slow=True,
+    ),
+    Mistake(  # cannot learn: every layer frozen
+        "lstm_model_cannot_learn_frozen_layers",
+        "build_lstm_model",
+        edits=[("    model.compile(", "    model.trainable = False\n    model.compile(")],
+        words="learned nothing",
+        check="test_build_lstm_model_beats_naive_forecast",
+        slow=True,
+    ),
 ]
 
 ALTERNATIVES = [

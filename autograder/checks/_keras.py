@@ -15,12 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
-from autograder.checks.common import describe, expect_finite, expect_shape, fail
+from autograder.checks.common import describe, expect_finite, expect_shape, fail, partial
 
 #: Seconds a judge request that builds (and calls) a model may take, Keras's import
 #: and the export in the child included.
@@ -206,11 +207,20 @@ def accuracy(predictions: Any, labels: np.ndarray) -> float:
     return float(np.mean(rows.argmax(axis=1) == labels))
 
 
-def carried(before: float, after: float, threshold: float, *, higher_is_better: bool) -> bool:
-    """Whether a model carried its answers: it met ``threshold`` untrained, and training did not help.
+def carried(
+    before: float,
+    after: float,
+    threshold: float,
+    *,
+    higher_is_better: bool,
+    floor: float | None = None,
+) -> bool:
+    """Whether a model carried its answers: it earned points untrained, and training did not help.
 
     ``before`` and ``after`` are the check's measure (an accuracy, an error ratio) of
-    the untrained and the trained model. An error is the ratio itself, or 1 minus
+    the untrained and the trained model. Untrained, it earned points when it met
+    ``threshold`` or, for a check with partial credit (:func:`learning_credit`), when
+    it was better than that check's ``floor``. An error is the ratio itself, or 1 minus
     the accuracy; training helps when it cuts that error by :data:`LEARNED_MARGIN`.
 
     Example:
@@ -218,8 +228,14 @@ def carried(before: float, after: float, threshold: float, *, higher_is_better: 
         True
         >>> carried(0.78, 0.45, 0.8, higher_is_better=False)
         False
+        >>> carried(0.6, 0.6, 0.9, higher_is_better=True, floor=0.1)  # a lookup at 60%
+        True
     """
-    met = before >= threshold if higher_is_better else before <= threshold
+    if floor is None:
+        met = before >= threshold if higher_is_better else before <= threshold
+    else:
+        met = learning_credit(before, floor=floor, threshold=threshold,
+                              higher_is_better=higher_is_better) > 0  # fmt: skip
     error_before = 1.0 - before if higher_is_better else before
     error_after = 1.0 - after if higher_is_better else after
     return bool(met and not error_after <= (1.0 - LEARNED_MARGIN) * error_before)
@@ -253,3 +269,95 @@ def expect_learned(call: str, before: Any, after: Any, *, met_before: bool) -> N
             "learned nothing. Hint: make its layers trainable and compile it with a loss "
             "and an optimizer whose learning rate is not 0."
         )
+
+
+def learning_credit(
+    value: float, *, floor: float, threshold: float, higher_is_better: bool
+) -> float:
+    """The fraction of a learning check's points that the measure ``value`` earns.
+
+    1 at or beyond ``threshold``, 0 at or short of ``floor`` (what a model reaches
+    without learning: chance, the majority class, a naive forecast), linear in
+    between, rounded down to a hundredth so that a fraction shown as a percentage is
+    never more than was earned. NaN earns 0. The rule is monotone in ``value`` and
+    depends on nothing else, so it gives the same fraction for the same predictions.
+
+    Args:
+        value: the measure of the trained model (an accuracy, an error ratio).
+        floor: the measure that earns nothing; short of ``threshold``.
+        threshold: the measure that earns full points (the check's bar).
+        higher_is_better: whether a larger ``value`` is better (an accuracy) or worse
+            (an error).
+
+    Example:
+        >>> learning_credit(0.515, floor=0.1, threshold=0.93, higher_is_better=True)
+        0.5
+        >>> learning_credit(0.9, floor=1.0, threshold=0.6, higher_is_better=False)
+        0.25
+    """
+    value, floor, threshold = float(value), float(floor), float(threshold)
+    if not (floor < threshold if higher_is_better else floor > threshold):
+        raise ValueError(f"a floor ({floor:g}) must lie short of the threshold ({threshold:g})")
+    if not value == value:  # NaN
+        return 0.0
+    fraction = (value - floor) / (threshold - floor)
+    if fraction >= 1.0:
+        return 1.0
+    return max(0.0, math.floor(fraction * 100 + 1e-9) / 100)
+
+
+def expect_learning_credit(
+    measured: str,
+    value: float,
+    *,
+    floor: float,
+    threshold: float,
+    higher_is_better: bool,
+    fmt: str,
+    floor_reason: str,
+    hint: str,
+    untrained: float | None = None,
+) -> float:
+    """Give a learning check the share of its points that ``value`` earns (:func:`learning_credit`).
+
+    Full points at the threshold pass silently; otherwise the check ends with
+    partial credit, or fails at the floor, and the message says the measured figure,
+    the threshold, the floor and why it earns nothing, and the fraction given. A model
+    that carried its answers (:func:`carried`: its ``untrained`` figure already earned
+    points and training did not help) gets nothing, and the message says why.
+
+    Args:
+        measured: what the trained model did, as a sentence without its full stop
+            (``"... classified 52.0% of 1,000 held-out digits correctly"``).
+        value: that figure.
+        fmt: the format of the figures (``".1%"``, ``".2f"``).
+        floor_reason: what earns the floor without learning, as a noun phrase
+            (``"chance, one guess in ten"``).
+        hint: what to try, for the student.
+        untrained: the same figure for the model before the grader trained it.
+
+    Returns:
+        The fraction earned, when it is 1.
+    """
+    fraction = learning_credit(
+        value, floor=floor, threshold=threshold, higher_is_better=higher_is_better
+    )
+    better, worse = ("at least", "at most") if higher_is_better else ("at most", "at least")
+    scale = (
+        f"Full points need {better} {threshold:{fmt}}; {worse} {floor:{fmt}} ({floor_reason}) "
+        "earns none, and the points grow linearly in between"
+    )
+    if untrained is not None and carried(
+        untrained, value, threshold, higher_is_better=higher_is_better, floor=floor
+    ):
+        fail(
+            f"{measured}. {scale}. But before the grader trained it, the freshly initialised "
+            f"model already scored {float(untrained):{fmt}}, and training did not improve "
+            "it: it did not learn that, so it earns none of these points. A model must learn "
+            "its answers from the grader's training data. "
+            f"{hint}".strip()
+        )
+    if fraction >= 1.0:
+        return fraction
+    partial(fraction, f"{measured}. {scale}: {fraction:.0%} of this check's points. {hint}".strip())
+    return fraction

@@ -566,3 +566,35 @@ def report_metric(
         "passed": passed,
     }
     return passed
+
+
+class PartialCredit(CheckFailure):
+    """A check gave part of its points: ``fraction`` of them, strictly between 0 and 1.
+
+    The runner (:mod:`autograder.scoring`) scores the check ``fraction`` times its points;
+    the message, shown as is, says why (what was measured, against what).
+    """
+
+    def __init__(self, fraction: float, message: str) -> None:
+        super().__init__(message)
+        self.fraction = float(fraction)
+
+
+def partial(fraction: float, message: str) -> None:
+    """End the current check with ``fraction`` of its points and ``message``.
+
+    A fraction of 1 or more passes silently (full points); 0 or less, or NaN, fails
+    (no points); anything between raises :class:`PartialCredit`.
+
+    Example:
+        >>> partial(0.5, "Half way.")
+        Traceback (most recent call last):
+        ...
+        autograder.checks.common.PartialCredit: Half way.
+    """
+    fraction = float(fraction)
+    if fraction >= 1.0:
+        return
+    if not fraction > 0.0:
+        fail(message)
+    raise PartialCredit(fraction, message)

@@ -37,6 +37,7 @@ from autograder.checks._keras import (
     TRAIN_TIMEOUT,
     carried,
     expect_learned,
+    expect_learning_credit,
     expect_loss,
     expect_param_budget,
     model_facts,
@@ -530,6 +531,11 @@ BATCH_SIZE = 16
 #: 0.41); a model that does not learn (SGD, learning rate 1e-4) 5.7 ± 1.5 (best 3.7).
 #: Threshold: beat naive by 40%, more than twice the reference's worst margin.
 MAX_RATIO_TO_NAIVE = 0.6
+#: Partial credit of the learning check, linear from NAIVE_RATIO (no points) to
+#: MAX_RATIO_TO_NAIVE (full points): the naive forecast (next value = last value), which
+#: needs no learning and which the notebook's model is compared with, has a ratio of 1 by
+#: definition.
+NAIVE_RATIO = 1.0
 
 
 def _sunspots() -> np.ndarray:
@@ -555,7 +561,7 @@ def _facts(submission, rng, window: int, units: int | None = None) -> tuple[dict
     return info, call
 
 
-@points(2)
+@points(1)
 def test_build_lstm_model_input_and_output_shapes(submission, rng):
     """build_lstm_model(window) takes inputs (None, window, 1) and returns outputs (None, 1)."""
     window = int(rng.integers(5, 25))
@@ -635,10 +641,10 @@ def test_build_lstm_model_parameter_budget(submission, rng):
     )  # fmt: skip
 
 
-@points(3)
+@points(5)
 @trains
 def test_build_lstm_model_beats_naive_forecast(submission, rng):
-    """A model from build_lstm_model, trained by the grader, forecasts held-out sunspots better than naive."""
+    """A model from build_lstm_model, trained by the grader, forecasts held-out sunspots better than naive (partial credit from naive's error)."""
     series = _sunspots()
     split = len(series) - N_HELD_OUT
     low, high = series[:split].min(), series[:split].max()
@@ -679,15 +685,16 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
         call, before, predictions,
         met_before=carried(untrained_ratio, ratio, MAX_RATIO_TO_NAIVE, higher_is_better=False),
     )  # fmt: skip
-    if not ratio <= MAX_RATIO_TO_NAIVE:
-        fail(
-            f"{call} forecast the held-out years 1959-2008 one step ahead with a mean squared "
-            f"error {ratio:.2f} times that of the naive forecast (next value = last value); "
-            f"expected at most {MAX_RATIO_TO_NAIVE:.2f} times. Hint: the model must learn "
-            f"within {EPOCHS} epochs: compile with loss='mse' and an optimizer such as "
-            "keras.optimizers.Adam(learning_rate=0.005), end with a linear Dense(1), and keep "
-            "the model small (one LSTM of a few dozen units)."
-        )
+    expect_learning_credit(
+        f"{call} forecast the held-out years 1959-2008 one step ahead with a mean squared "
+        f"error {ratio:.2f} times that of the naive forecast (next value = last value)",
+        ratio, floor=NAIVE_RATIO, threshold=MAX_RATIO_TO_NAIVE, higher_is_better=False,
+        untrained=untrained_ratio,
+        fmt=".2f", floor_reason="the naive forecast itself, which learns nothing",
+        hint=f"Hint: the model must learn within {EPOCHS} epochs: compile with loss='mse' "
+        "and an optimizer such as keras.optimizers.Adam(learning_rate=0.005), end with a "
+        "linear Dense(1), and keep the model small (one LSTM of a few dozen units).",
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------

@@ -11,10 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.checks import attention as checks
 from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission
 from tests.harness import (
     GRADER_FAULT,
+    SyntheticTraining,
+    builder_points,
+    learning_outcome,
     mistaken,
     reference_training_run,
     score,
@@ -75,3 +79,37 @@ def test_messages_do_not_reveal_the_expected_weights():
     for value in weights.ravel()[:20]:
         for text in _formats(float(value)):
             assert text not in output, (text, output)
+
+
+# ---------------------------------------------------------------------------
+# Partial credit: a model that does not learn keeps at most half of the classifier's.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("share", "fraction"), [(0.3, 0.0), (0.5, 0.0), (0.65, 0.5), (0.8, 1.0)])
+def test_learning_check_gives_partial_credit_from_chance(monkeypatch, share, fraction):
+    """On made-up predictions (no Keras): full points from 80%, none at chance (50%)."""
+    tasks: list = []
+    original = checks._order_task
+    monkeypatch.setattr(checks, "_order_task", lambda *a: tasks.append(original(*a)) or tasks[-1])
+
+    def answer(payload):
+        labels = tasks[-1][1]
+        right = np.arange(len(labels)) < round(share * len(labels))
+        rows = np.eye(2)[np.where(right, labels, 1 - labels)]
+        return np.full_like(rows, 0.5), rows
+
+    got, message = learning_outcome(checks.test_build_transformer_classifier_learns_token_order,
+                                    SyntheticTraining(answer))  # fmt: skip
+    assert got == fraction
+    if fraction < 1:
+        assert f"classified {share:.1%} of 1000 held-out sequences" in message
+        assert "at least 80%" in message and "at most 50% (chance" in message
+        assert f": {fraction:.0%} of this check's points" in message
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_learn_keeps_at_most_half():
+    namespace = mistaken(ASSIGNMENT, "transformer_classifier_cannot_learn_learning_rate_0")
+    kept, total = builder_points(ASSIGNMENT, "build_transformer_classifier", namespace)
+    assert total == 10 and kept <= total / 2, kept

@@ -17,6 +17,10 @@ from tests.checks.test_every_assignment import mistake_results
 from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
+    SyntheticTraining,
+    builder_points,
+    learning_outcome,
+    mistaken,
     reference,
     reference_training_run,
     training_requests,
@@ -108,3 +112,52 @@ def test_learning_messages_reveal_no_held_out_values(check):
     # One measured figure only: the student's error ratio, with two decimals.
     numbers = re.findall(r"\d+\.\d+", output)
     assert numbers and all(len(n.split(".")[1]) <= 2 for n in numbers), output
+
+
+# ---------------------------------------------------------------------------
+# Partial credit: a model that does not learn keeps at most half of build_autoencoder's.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_floors_lie_short_of_the_thresholds(seed):
+    """The mean digit's error, the floor, is well short of both bars on every run."""
+    rng = np.random.default_rng(seed)
+    clean = checks._held_out_digits(rng)
+    for latent_dim in checks.LATENT_SIZES:
+        floor = checks._mean_digit_mse(clean) / checks._pca_mse(clean, latent_dim)
+        assert floor > checks.MAX_RATIO_TO_PCA + 0.4, (latent_dim, floor)
+    noisy = checks._add_noise(clean, checks.NOISE_FACTOR, rng)
+    floor = checks._mean_digit_mse(clean) / float(np.mean((noisy - clean) ** 2))
+    # the guard NOISE_FLOOR_GAP never binds, and the noisy input itself is worse
+    assert checks.MAX_DENOISE_RATIO + checks.NOISE_FLOOR_GAP < floor < checks.NOISY_INPUT_RATIO
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 0.5, 1.0])
+def test_reconstruction_check_gives_partial_credit_from_the_mean_digit(fraction):
+    """On made-up outputs (no Keras): full points at 1.6 times PCA's error, none at the mean digit's."""
+    mean = checks._principal_axes()[0]
+    seen: dict = {}
+
+    def answer(payload):  # x + t (mean - x) has t^2 times the mean digit's error
+        x_test, latent_dim = payload["x_test"].astype(float), payload["args"][1]
+        floor = checks._mean_digit_mse(x_test) / checks._pca_mse(x_test, latent_dim)
+        seen["ratio"] = ratio = floor + fraction * (checks.MAX_RATIO_TO_PCA - floor)
+        return np.full_like(x_test, 0.5), x_test + np.sqrt(ratio / floor) * (mean - x_test)
+
+    got, message = learning_outcome(
+        checks.test_build_autoencoder_reconstructs_held_out_digits_like_pca,
+        SyntheticTraining(answer),
+    )
+    # float32 inputs and the rounding down to a hundredth: at most a hundredth under
+    assert fraction - 0.0101 <= got <= fraction
+    if got < 1:
+        assert f"error {seen['ratio']:.2f} times that of PCA" in message
+        assert "at most 1.60" in message and "(what outputting the training mean digit" in message
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_learn_keeps_at_most_half():
+    namespace = mistaken(ASSIGNMENT, "autoencoder_cannot_learn_learning_rate_0")
+    kept, total = builder_points(ASSIGNMENT, "build_autoencoder", namespace)
+    assert total == 16 and kept <= total / 2, kept

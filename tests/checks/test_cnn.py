@@ -16,12 +16,17 @@ import pytest
 
 from autograder.checks import _digits
 from autograder.checks import cnn as checks
+from autograder.checks._keras import learning_credit
+from autograder.checks.common import PartialCredit, partial
 from autograder.scoring import run_checks
 from autograder.submission import LocalSubmission
 from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    SyntheticTraining,
+    builder_points,
+    learning_outcome,
     mistaken,
     reference,
     reference_training_run,
@@ -205,3 +210,100 @@ def preprocess_images(images):
     for value in np.unique(expected)[1:40]:
         for text in (f"{value:.6g}", f"{value:.4f}", f"{value:.3f}"):
             assert text not in output, (text, output)
+
+
+# ---------------------------------------------------------------------------
+# Partial credit: a model that does not learn keeps at most half of build_cnn's points.
+# ---------------------------------------------------------------------------
+
+
+def test_learning_credit_is_linear_from_the_floor_to_the_threshold():
+    """The rule itself (autograder.checks._keras), for both directions of a measure."""
+    up = {"floor": 0.1, "threshold": 0.93, "higher_is_better": True}
+    assert learning_credit(0.93, **up) == learning_credit(1.0, **up) == 1.0
+    assert learning_credit(0.1, **up) == learning_credit(0.0, **up) == 0.0
+    assert learning_credit(0.1 + 0.83 / 2, **up) == 0.5
+    assert learning_credit(0.9299, **up) == 0.99  # rounded down: never more than earned
+    assert learning_credit(float("nan"), **up) == 0.0
+    down = {"floor": 1.0, "threshold": 0.6, "higher_is_better": False}
+    assert learning_credit(0.6, **down) == learning_credit(0.1, **down) == 1.0
+    assert learning_credit(1.0, **down) == learning_credit(5.0, **down) == 0.0
+    assert learning_credit(0.8, **down) == 0.5
+    values = np.linspace(-0.5, 1.5, 401)
+    fractions = [learning_credit(v, **up) for v in values]
+    assert np.all(np.diff(fractions) >= 0) and set(np.round(fractions, 2)) >= {0.0, 1.0}
+    fractions = [learning_credit(v, **down) for v in values]
+    assert np.all(np.diff(fractions) <= 0)
+    with pytest.raises(ValueError):  # a floor beyond the threshold is a fault of the check
+        learning_credit(0.5, floor=0.95, threshold=0.93, higher_is_better=True)
+
+
+def test_partial_ends_a_check_with_its_fraction():
+    with pytest.raises(PartialCredit) as raised:
+        partial(0.25, "A quarter.")
+    assert raised.value.fraction == 0.25 and str(raised.value) == "A quarter."
+    assert partial(1.0, "All.") is None
+    for nothing in (0.0, -1.0, float("nan")):
+        with pytest.raises(AssertionError) as raised:
+            partial(nothing, "None.")
+        assert not isinstance(raised.value, PartialCredit)
+
+
+def _digits_answered(accuracy: float, before_accuracy: float = 0.1):
+    """A judge whose model classifies ``accuracy`` of the held-out digits, untrained ``before_accuracy``."""
+    labels = _digits.digits()[1][_digits.held_out_indices()]
+
+    def rows(share: float) -> np.ndarray:
+        right = np.arange(len(labels)) < round(share * len(labels))
+        answers = np.where(right, labels, (labels + 1) % _digits.N_CLASSES)
+        return np.eye(_digits.N_CLASSES)[answers]
+
+    return SyntheticTraining(lambda payload: (rows(before_accuracy) * 0.9 + 0.01, rows(accuracy)))
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "fraction"),
+    [(0.05, 0.0), (0.1, 0.0), (0.1 + 0.83 / 4, 0.25), (0.515, 0.5), (0.929, 0.99), (0.93, 1.0),
+     (0.99, 1.0)],
+)  # fmt: skip
+def test_learning_check_gives_partial_credit_from_chance(accuracy, fraction):
+    """On made-up predictions (no Keras): full points from 93%, none at chance (10%)."""
+    got, message = learning_outcome(
+        checks.test_build_cnn_classifies_held_out_digits, _digits_answered(accuracy)
+    )
+    assert got == fraction
+    if fraction < 1:
+        assert f"{accuracy:.1%} of 1000 held-out digits" in message
+        assert "at least 93%" in message and "at most 10% (chance" in message
+        assert f": {fraction:.0%} of this check's points" in message
+        assert GRADER_FAULT not in message
+
+
+def test_partial_credit_goes_to_no_model_that_carried_its_answers():
+    """Untrained already at 60%, and training does not help: none of the points."""
+    got, message = learning_outcome(
+        checks.test_build_cnn_classifies_held_out_digits, _digits_answered(0.6, 0.6)
+    )
+    assert got == 0.0 and "already scored 60%" in message and "did not improve" in message
+    # The same 60% learned from chance gets its share.
+    assert learning_outcome(
+        checks.test_build_cnn_classifies_held_out_digits, _digits_answered(0.6, 0.1)
+    )[0] == pytest.approx(0.6)
+
+
+def test_runner_scores_partial_credit_as_a_fraction_of_the_points():
+    """scoring.run_checks turns the fraction into points, and results.json shows them."""
+    from autograder.results import Results
+
+    (result,) = run_checks(ASSIGNMENT, _digits_answered(0.515), lambda name: name == LEARNING_CHECK)
+    assert result.max_score == 8 and result.score == 4.0 and not result.passed
+    document = Results([result]).to_gradescope()
+    assert document["score"] == 4.0 and document["tests"][0]["status"] == "failed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake", ["cnn_cannot_learn_learning_rate_0", "build_linear_output"])
+def test_a_model_that_does_not_learn_keeps_at_most_half_of_build_cnn(mistake):
+    """Compiled so that it cannot learn, or with a linear output (about 10-16% of the digits)."""
+    kept, total = builder_points(ASSIGNMENT, "build_cnn", mistaken(ASSIGNMENT, mistake))
+    assert total == 16 and kept <= total / 2, (mistake, kept)

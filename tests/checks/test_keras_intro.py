@@ -20,6 +20,9 @@ from tests.harness import (
     FLOAT_RUN,
     GRADER_FAULT,
     ROOT,
+    SyntheticTraining,
+    builder_points,
+    learning_outcome,
     mistaken,
     reference,
     reference_training_run,
@@ -218,3 +221,76 @@ def test_messages_do_not_reveal_the_one_hot_rows():
     output = results["test_to_one_hot_rows_are_one_hot"].output
     assert "one column to the left" in output
     assert "[[" not in output and "0., 1." not in output and "1., 0." not in output
+
+
+# ---------------------------------------------------------------------------
+# Partial credit: a model that does not learn keeps at most half of a builder's points.
+# ---------------------------------------------------------------------------
+
+
+def _captured(monkeypatch, name: str) -> dict:
+    """Keep what the check's data function ``name`` returns, for a made-up judge to answer."""
+    seen: dict = {}
+    original = getattr(checks, name)
+    monkeypatch.setattr(checks, name, lambda rng: seen.setdefault("data", original(rng)))
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("ratio", "fraction"),
+    [(1.3, 0.0), (1.0, 0.0), (0.95, 0.25), (0.9, 0.5), (0.8, 1.0), (0.5, 1.0)],
+)
+def test_regression_check_gives_partial_credit_from_the_mean(monkeypatch, ratio, fraction):
+    """On made-up predictions (no Keras): full points at 0.8 of the mean's error, none at 1."""
+    seen = _captured(monkeypatch, "_regression_data")
+
+    def answer(payload):  # c * y has (1 - c)^2 times the error of predicting 0, the mean
+        y_test = seen["data"][3]
+        return np.full((len(y_test), 1), 2.0), ((1 - np.sqrt(ratio)) * y_test)[:, None]
+
+    got, message = learning_outcome(
+        checks.test_build_regression_model_beats_the_mean, SyntheticTraining(answer)
+    )
+    assert got == fraction
+    if fraction < 1:
+        assert f"error {ratio:.2f} times that of predicting the training mean" in message
+        assert "at most 0.80" in message and "at least 1.00 (what predicting" in message
+        assert f": {fraction:.0%} of this check's points" in message
+
+
+@pytest.mark.parametrize(("share", "fraction"), [(0.2, 0.0), (0.6, None), (0.8, None), (1.0, 1.0)])
+def test_classification_check_gives_partial_credit_from_the_majority_class(
+    monkeypatch, share, fraction
+):
+    """Full points from 85%, none at the majority class's rate of the training wines."""
+    seen = _captured(monkeypatch, "_classification_data")
+
+    def answer(payload):
+        _, y_train, _, y_test = seen["data"]
+        n_classes = y_train.shape[1]
+        right = np.arange(len(y_test)) < round(share * len(y_test))
+        rows = np.eye(n_classes)[np.where(right, y_test, (y_test + 1) % n_classes)]
+        return np.full_like(rows, 1 / n_classes), rows
+
+    got, message = learning_outcome(
+        checks.test_build_classification_model_beats_the_majority_class, SyntheticTraining(answer)
+    )
+    _, y_train, _, y_test = seen["data"]
+    majority = checks._majority_rate(y_train)
+    assert 0.3 < majority < 0.5  # three cultivars, the largest 40% of the wines
+    accuracy = round(share * len(y_test)) / len(y_test)
+    expected = fraction if fraction is not None else (accuracy - majority) / (0.85 - majority)
+    assert got == pytest.approx(expected, abs=0.01) and got <= max(expected, 0)
+    if got < 1:
+        assert f"at most {majority:.0%} (about what always answering the most common" in message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("function", "mistake"),
+    [("build_regression_model", "regression_model_cannot_learn_learning_rate_0"),
+     ("build_classification_model", "classification_model_cannot_learn_learning_rate_0")],
+)  # fmt: skip
+def test_a_model_that_cannot_learn_keeps_at_most_half(function, mistake):
+    kept, total = builder_points(ASSIGNMENT, function, mistaken(ASSIGNMENT, mistake))
+    assert kept <= total / 2, (mistake, kept, total)

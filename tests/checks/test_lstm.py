@@ -15,7 +15,16 @@ import pytest
 from autograder.checks import lstm as checks
 from autograder.checks.common import rel_error
 from tests.checks.test_every_assignment import mistake_results
-from tests.harness import FLOAT_RUN, reference, reference_training_run, score
+from tests.harness import (
+    FLOAT_RUN,
+    SyntheticTraining,
+    builder_points,
+    learning_outcome,
+    mistaken,
+    reference,
+    reference_training_run,
+    score,
+)
 
 ASSIGNMENT = "lstm"
 LEARNING_CHECK = "test_build_lstm_model_beats_naive_forecast"
@@ -133,3 +142,41 @@ def test_learning_message_reveals_no_forecast_targets():
     # One number only: the ratio of the two errors, with two decimals.
     numbers = re.findall(r"\d+\.\d+", output)
     assert numbers and all(len(n.split(".")[1]) <= 3 for n in numbers), output
+
+
+# ---------------------------------------------------------------------------
+# Partial credit: a model that does not learn keeps at most half of build_lstm_model's.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratio", "fraction"), [(2.0, 0.0), (1.0, 0.0), (0.9, 0.25), (0.8, 0.5), (0.6, 1.0), (0.3, 1.0)]
+)
+def test_learning_check_gives_partial_credit_from_the_naive_forecast(monkeypatch, ratio, fraction):
+    """On made-up forecasts (no Keras): full points at 0.6 of naive's error, none at naive's."""
+    windows: list = []
+    original = checks._make_windows
+    monkeypatch.setattr(
+        checks, "_make_windows", lambda *args: windows.append(original(*args)) or windows[-1]
+    )
+
+    def answer(payload):  # y + s (last - y) has s^2 times the naive forecast's error
+        x_test = payload["x_test"]
+        y_test = windows[-1][1][-checks.N_HELD_OUT :]
+        forecast = y_test + np.sqrt(ratio) * (x_test[:, -1, 0] - y_test)
+        return np.full((len(y_test), 1), 5.0), forecast[:, None]
+
+    got, message = learning_outcome(checks.test_build_lstm_model_beats_naive_forecast,
+                                    SyntheticTraining(answer))  # fmt: skip
+    assert got == fraction
+    if fraction < 1:
+        assert f"error {ratio:.2f} times that of the naive forecast" in message
+        assert "at most 0.60" in message and "at least 1.00 (the naive forecast" in message
+        assert f": {fraction:.0%} of this check's points" in message
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_learn_keeps_at_most_half():
+    namespace = mistaken(ASSIGNMENT, "lstm_model_cannot_learn_learning_rate_0")
+    kept, total = builder_points(ASSIGNMENT, "build_lstm_model", namespace)
+    assert total == 10 and kept <= total / 2, kept

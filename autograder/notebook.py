@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,19 +18,85 @@ class NotebookError(Exception):
     """The file is not a notebook the grader can run; the message says why."""
 
 
+#: Characters of a cell's first line that its label keeps.
+LABEL_CHARS = 60
+#: An nbgrader ``grade_id`` a label shows (nbgrader's own are words, digits, ``-`` and ``_``).
+_GRADE_ID = re.compile(r"[A-Za-z0-9_.-]{1,60}")
+
+
 @dataclass(frozen=True)
 class Cell:
-    """A code cell to run: its position among the notebook's cells and its source."""
+    """A code cell to run: its position among the notebook's cells, its source, and its
+    nbgrader ``grade_id`` (``""`` when it has none)."""
 
     index: int
     source: str
+    grade_id: str = ""
 
-    def label(self) -> str:
-        """How the student finds the cell: its number and first line."""
+    def label(self, *, start: bool = True) -> str:
+        """How the student finds the cell in JupyterLab, which shows no cell numbers: by its
+        nbgrader id and its first line.
+
+        Args:
+            start: capitalised, to start a sentence ("The cell ..."); else "the cell ...".
+
+        Example:
+            >>> Cell(10, "def forward(X, params):\\n    ...", "forward").label()
+            'The cell `forward` (starting `def forward(X, params):`)'
+            >>> Cell(3, "\\nimport numpy as np\\n").label(start=False)
+            'the cell starting `import numpy as np`'
+        """
         first = next((line.strip() for line in self.source.splitlines() if line.strip()), "")
-        if len(first) > 50:
-            first = first[:47] + "..."
-        return f"Cell {self.index} (`{first}`)" if first else f"Cell {self.index}"
+        first = first.replace("`", "'")
+        if len(first) > LABEL_CHARS:
+            first = first[: LABEL_CHARS - 3] + "..."
+        the = "The" if start else "the"
+        if self.grade_id:
+            return f"{the} cell `{self.grade_id}`" + (f" (starting `{first}`)" if first else "")
+        if first:
+            return f"{the} cell starting `{first}`"
+        return f"{'An' if start else 'an'} empty code cell"
+
+
+#: How the child names a cell in tracebacks and messages: ``<cell 10>`` (the file name it
+#: compiles the cell under, see ``child.CELL_FILENAME``) or ``cell 10``.
+_CELL_REFERENCE = re.compile(r"<cell (\d+)>|\bcell (\d+)\b")
+
+
+def name_cells(text: str, cells: list[Cell]) -> str:
+    """``text`` with each "cell 10" or "<cell 10>" the child wrote replaced by the cell's label.
+
+    Example:
+        >>> name_cells("line 2 of cell 3", [Cell(3, "def h(x):", "h")])
+        'line 2 of the cell `h` (starting `def h(x):`)'
+    """
+    by_index = {cell.index: cell for cell in cells}
+
+    def label(match: re.Match) -> str:
+        cell = by_index.get(int(match.group(1) or match.group(2)))
+        return cell.label(start=False) if cell else "a cell of your notebook"
+
+    return _CELL_REFERENCE.sub(label, text)
+
+
+def defining_cell(name: str, cells: list[Cell]) -> Cell | None:
+    """The last cell that defines ``name`` at its top level (``def``, ``class``, an
+    assignment or an import), or ``None``.
+
+    Example:
+        >>> defining_cell("sigmoid", [Cell(1, "import numpy as np"), Cell(2, "def sigmoid(z):")])
+        Cell(index=2, source='def sigmoid(z):', grade_id='')
+    """
+    if not name.isidentifier():
+        return None
+    word = re.escape(name)
+    pattern = re.compile(
+        rf"^(?:(?:async\s+)?def|class)\s+{word}\b|^{word}\s*(?::[^=\n]*)?=(?!=)"
+        rf"|^(?:from\s+\S+\s+)?import\s[^\n#]*\b{word}\b",
+        re.M,
+    )
+    found = [cell for cell in cells if pattern.search(cell.source)]
+    return found[-1] if found else None
 
 
 @dataclass(frozen=True)
@@ -45,6 +112,14 @@ def is_visible_test(cell: dict) -> bool:
     meta = cell.get("metadata")
     meta = meta.get("nbgrader") if isinstance(meta, dict) else None
     return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _grade_id(cell: dict) -> str:
+    """The cell's nbgrader ``grade_id`` if it is a plain id, else ``""`` (it is only shown)."""
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+    return grade_id if isinstance(grade_id, str) and _GRADE_ID.fullmatch(grade_id) else ""
 
 
 def _upgrade(data: dict) -> dict:
@@ -100,8 +175,8 @@ def read_notebook(path: str | Path) -> Notebook:
         if isinstance(source, list):
             source = "".join(str(part) for part in source)
         if not isinstance(source, str):
-            raise NotebookError(f"Cell {index} has no readable source.")
-        cells.append(Cell(index, source))
+            raise NotebookError(f"Code cell {index} (counting every cell) has no readable source.")
+        cells.append(Cell(index, source, _grade_id(cell)))
     metadata = notebook.get("metadata", {})
     assignment = (
         metadata.get("autograder", {}).get("assignment") if isinstance(metadata, dict) else None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autograder import channel, sandbox
 from autograder.judging import JudgeProcess
-from autograder.notebook import Cell
+from autograder.notebook import Cell, defining_cell, name_cells
 from autograder.submission import BadReturn, CallTimeout, Submission, Unavailable, student_error
 
 #: Extra seconds the grader waits beyond a limit the child enforces on itself.
@@ -171,7 +171,7 @@ class SandboxedSubmission(Submission):
                 self._kill()
                 self.unavailable = (
                     "Your notebook stopped the grader's process too many times "
-                    f"(last at code cell {index}: {why}), so it could not be checked."
+                    f"(last at {self._cell_label(index)}: {why}), so it could not be checked."
                 )
                 return
 
@@ -326,8 +326,38 @@ class SandboxedSubmission(Submission):
         if reply.get("error") == channel.Error.TIMEOUT and timeout < wanted:
             self._out_of_check_time()
         if not isinstance(reply, dict) or reply.get("ok") is not True:
-            raise student_error(function, reply if isinstance(reply, dict) else {})
+            raise student_error(
+                function,
+                reply if isinstance(reply, dict) else {},
+                place=self._place,
+                defined=self._defined,
+            )
         return reply
+
+    def _place(self, text: str) -> str:
+        """The child's "cell 10" in ``text`` named as the student finds the cell."""
+        return name_cells(text, self.cells)
+
+    def _defined(self, name: str) -> str:
+        """What the notebook says of a name that was not defined at a call: which cell
+        defines it and what became of that cell (skipped, raised, ran), or that none does."""
+        cell = defining_cell(name, self.cells)
+        if cell is None:
+            return (
+                f"No cell of your notebook defines `{name}`: put back the helper or the import "
+                "it comes from (or its old name), and run every cell from the top."
+            )
+        label = cell.label(start=False)
+        if cell.index in self.skipped:
+            fate = f"was skipped: {self.skipped[cell.index]}"
+        elif cell.index in self.cell_errors:
+            fate = f"raised {self._place(self.cell_errors[cell.index])}"
+        else:
+            fate = (
+                f"ran without an error: is `{name}` defined only inside a function or an `if`, "
+                "or deleted by a later cell?"
+            )
+        return f"`{name}` is defined in {label}, which {fate.rstrip('.')}."
 
     def _reports_are_true(self) -> bool:
         """Ask once: does the child report a modified argument as modified?
@@ -415,21 +445,27 @@ class SandboxedSubmission(Submission):
                 f"Your notebook left {self.strays} background process(es) running; the grader "
                 "stopped them before running the checks."
             )
-        by_index = {cell.index: cell for cell in self.cells}
         for index, why in sorted(self.skipped.items()):
-            label = by_index[index].label() if index in by_index else "your notebook"
-            notes.append(f"{label} was skipped: {why}.")
+            notes.append(f"{self._cell_label(index, start=True)} was skipped: {why}.")
         for index, error in sorted(self.cell_errors.items()):
             if index in self.skipped:
                 continue
-            label = by_index[index].label() if index in by_index else f"code cell {index}"
-            notes.append(f"{label} raised {error}")
+            notes.append(f"{self._cell_label(index, start=True)} raised {self._place(error)}")
         for index, chars in sorted(self.floods.items()):
-            label = by_index[index].label() if index in by_index else f"Cell {index}"
-            notes.append(f"{label} printed {chars:,} characters; the grader kept only the start.")
+            notes.append(
+                f"{self._cell_label(index, start=True)} printed {chars:,} characters; the "
+                "grader kept only the start."
+            )
         if self.unavailable:
             notes.append(self.unavailable)
         return notes
+
+    def _cell_label(self, index: int, *, start: bool = False) -> str:
+        """The label of the cell at ``index`` (:meth:`Cell.label`)."""
+        for cell in self.cells:
+            if cell.index == index:
+                return cell.label(start=start)
+        return "A cell of your notebook" if start else "a cell of your notebook"
 
 
 class _Forged(Exception):

@@ -10,6 +10,7 @@ sandbox boundary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from autograder import channel
@@ -69,6 +70,61 @@ class StudentException(SubmissionError):
         self.error_type = error_type
 
 
+#: Errors that mean the function could not run at all, whatever its inputs: a name that
+#: is not defined (a helper deleted or renamed, a cell not run or failed), an import that
+#: failed, code that does not compile. Not a wrong value: no hint about values applies.
+COULD_NOT_RUN = (
+    "NameError",
+    "ImportError",
+    "ModuleNotFoundError",
+    "SyntaxError",
+    "IndentationError",
+    "TabError",
+)
+#: The name in a NameError's message: ``name 'sigmoid' is not defined``.
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+
+
+class CouldNotRun(StudentException):
+    """The student's function could not run: see :data:`COULD_NOT_RUN`.
+
+    The message says so, and why (the undefined name and the cell that defines it, the
+    failed import), and gives no hint about the function's values.
+
+    Attributes:
+        name: for a NameError, the name that is not defined (else ``""``).
+    """
+
+    def __init__(
+        self, function: str, error_type: str, message: str, where: str = "", defined: str = ""
+    ) -> None:
+        message = _readable(message)[:500]
+        match = _UNDEFINED.search(message) if error_type == "NameError" else None
+        self.name = match.group(1) if match else ""
+        at = f", at {where}" if where else ""
+        if self.name:
+            text = (
+                f"`{function}` could not run: it uses `{self.name}`, which is not defined when "
+                f"the grader calls it (NameError: {message}{at})."
+            )
+            text += " " + (
+                defined
+                or "Run every cell from the top (Restart Kernel and Run All Cells) and check "
+                f"that `{self.name}` is not deleted or renamed."
+            )
+        elif error_type in ("ImportError", "ModuleNotFoundError"):
+            text = (
+                f"`{function}` could not run: an import failed ({error_type}: {message}{at}). "
+                "The grader has the packages the course uses; import them as the released "
+                "notebook does."
+            )
+        else:
+            text = f"`{function}` could not run ({error_type}: {message}{at})."
+        text += " It returned nothing, so this is not about its values: fix this first."
+        SubmissionError.__init__(self, text)
+        self.error_type = error_type
+
+
 class CallTimeout(SubmissionError):
     """The function did not return within the time limit."""
 
@@ -102,8 +158,23 @@ class Unavailable(SubmissionError):
     """The submission as a whole could not be run (broken file, crash, time-out)."""
 
 
-def student_error(function: str, reply: dict) -> SubmissionError:
-    """Turn a child's error reply into the matching exception."""
+def student_error(
+    function: str,
+    reply: dict,
+    *,
+    place: Callable[[str], str] | None = None,
+    defined: Callable[[str], str] | None = None,
+) -> SubmissionError:
+    """Turn a child's error reply into the matching exception.
+
+    Args:
+        function: the function called.
+        reply: the child's error reply.
+        place: rewrites the child's words for a place ("line 2 of cell 3") as the student
+            finds it (the cell's label, see :func:`autograder.notebook.name_cells`).
+        defined: for a name that is not defined, what the notebook says of it (the cell
+            that defines it and what became of that cell), or ``""``.
+    """
     kind = reply.get("error")
     if kind == Error.MISSING:
         return FunctionMissing(function, str(reply.get("note", ""))[:300])
@@ -113,12 +184,17 @@ def student_error(function: str, reply: dict) -> SubmissionError:
         return CallTimeout(function, float(reply.get("seconds", 0)))
     if kind == Error.BAD_RETURN:
         return BadReturn(function, str(reply.get("message", ""))[:300])
-    return StudentException(
-        function,
-        str(reply.get("error_type", "Exception"))[:80],
-        str(reply.get("message", "")),
-        str(reply.get("where", ""))[:200],
-    )
+    error_type = str(reply.get("error_type", "Exception"))[:80]
+    message = str(reply.get("message", ""))
+    where = str(reply.get("where", ""))[:200]
+    if place is not None:
+        message, where = place(message), place(where)
+    if error_type in COULD_NOT_RUN:
+        error = CouldNotRun(function, error_type, message, where)
+        if error.name and defined is not None:
+            error = CouldNotRun(function, error_type, message, where, defined(error.name))
+        return error
+    return StudentException(function, error_type, message, where)
 
 
 def _naming(error: SubmissionError, task: str, student: str) -> SubmissionError:
@@ -126,7 +202,7 @@ def _naming(error: SubmissionError, task: str, student: str) -> SubmissionError:
     if isinstance(error, NotImplementedYet):
         return NotImplementedYet(student)
     if isinstance(error, StudentException) and error.error_type == "NameError":
-        if f"'{student}'" in str(error):
+        if getattr(error, "name", "") == student or f"'{student}'" in str(error):
             return FunctionMissing(student)
     return SubmissionError(str(error).replace(f"`{task}`", f"`{student}`", 1))
 
@@ -342,7 +418,10 @@ class LocalSubmission(Submission):
         except NotImplementedError:
             raise NotImplementedYet(function) from None
         except Exception as error:
-            raise StudentException(function, type(error).__name__, str(error)) from None
+            raise student_error(
+                function,
+                {"error_type": type(error).__name__, "message": str(error)},
+            ) from None
         try:
             result = channel.roundtrip(result)
         except channel.ChannelError as error:
@@ -371,7 +450,9 @@ class LocalSubmission(Submission):
         except NotImplementedError:
             raise NotImplementedYet(name) from None
         except Exception as error:
-            raise StudentException(name, type(error).__name__, str(error)) from None
+            raise student_error(
+                name, {"error_type": type(error).__name__, "message": str(error)}
+            ) from None
         try:
             return channel.roundtrip(result)
         except channel.ChannelError as error:

@@ -72,3 +72,45 @@ def test_an_old_version_3_notebook_is_upgraded(tmp_path):
     path = tmp_path / "old.ipynb"
     path.write_text(writes_json(notebook))
     assert [c.source for c in read_notebook(path).cells] == ["x = 1"]
+
+
+def test_cells_are_labelled_as_jupyterlab_shows_them_never_by_number(tmp_path):
+    """By nbgrader grade_id where there is one, else by the first line (trimmed)."""
+    solution = new_code_cell(
+        "\n\ndef forward(X, params):\n    return X",
+        metadata={"nbgrader": {"grade": False, "solution": True, "grade_id": "forward"}},
+    )
+    odd_id = new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "<b>not an id</b>"}})
+    long_line = "y = " + " + ".join(["1"] * 40)
+    path = _write(
+        tmp_path,
+        [new_markdown_cell("# t"), solution, odd_id, new_code_cell(long_line), new_code_cell("")],
+    )
+    labels = [cell.label() for cell in read_notebook(path).cells]
+    assert labels[0] == "The cell `forward` (starting `def forward(X, params):`)"
+    assert labels[1] == "The cell starting `x = 1`"  # an id that is not a plain id is not shown
+    assert labels[2].startswith("The cell starting `y = 1 + 1") and labels[2].endswith("...`")
+    assert len(labels[2]) <= len("The cell starting ``") + 60
+    assert labels[3] == "An empty code cell"
+    assert not any(
+        f"Cell {i}" in label or f"cell {i}" in label for label in labels for i in range(6)
+    )
+
+
+def test_the_child_s_cell_numbers_become_labels_and_names_find_their_cell():
+    from autograder.notebook import Cell, defining_cell, name_cells
+
+    cells = [
+        Cell(2, "import numpy as np"),
+        Cell(4, "def sigmoid(z):\n    return z", "sigmoid"),
+        Cell(5, "from math import tau as TAU\nrate: float = 0.1"),
+    ]
+    text = name_cells("invalid syntax (<cell 4>, line 2) and line 1 of cell 2, cell 9", cells)
+    assert text == (
+        "invalid syntax (the cell `sigmoid` (starting `def sigmoid(z):`), line 2) and line 1 "
+        "of the cell starting `import numpy as np`, a cell of your notebook"
+    )
+    assert defining_cell("sigmoid", cells) is cells[1]
+    assert defining_cell("np", cells) is cells[0]
+    assert defining_cell("TAU", cells) is cells[2] and defining_cell("rate", cells) is cells[2]
+    assert defining_cell("sig", cells) is None and defining_cell("a b", cells) is None

@@ -11,6 +11,7 @@ from autograder.sandboxed import SandboxedSubmission
 from autograder.submission import (
     BadReturn,
     CallTimeout,
+    CouldNotRun,
     FunctionMissing,
     NotImplementedYet,
     StudentException,
@@ -70,7 +71,9 @@ def test_a_bad_cell_costs_only_itself(bad_cell, request):
         # Writing to the raw file descriptor is only bounded (RLIMIT_FSIZE), and a
         # signal to the sandbox's init process is simply ignored: nothing to report.
         if request.node.callspec.id not in ("100MB-fd-write", "kill-parent"):
-            assert "Cell 2" in notes
+            # Named as JupyterLab shows it: by its first line, never by a number.
+            assert f"The cell starting `{bad_cell.splitlines()[0]}`" in notes
+            assert "Cell 2" not in notes and "cell 2" not in notes
         log_sizes = [p.stat().st_size for p in submission.jail.dir.glob("child*.log")]
         assert max(log_sizes) <= FAST.file_bytes
     finally:
@@ -88,7 +91,9 @@ def test_calls_report_student_errors_precisely():
             submission.call("g", 1)
         with pytest.raises(FunctionMissing):
             submission.call("missing", 1)
-        with pytest.raises(StudentException, match=r"IndexError.*line 2 of cell 3"):
+        with pytest.raises(
+            StudentException, match=r"IndexError.*line 2 of the cell starting `def h\(x\):`"
+        ):
             submission.call("h", [1])
         with pytest.raises(BadReturn):
             submission.call("bad")
@@ -132,3 +137,51 @@ def test_work_folder_is_removed():
     folder = submission.jail.dir
     submission.close()
     assert not os.path.exists(folder)
+
+
+def test_a_function_that_could_not_run_says_so_and_names_the_cell_of_the_missing_name():
+    """A NameError means the function could not run: the message says which name, which
+    cell defines it (by its nbgrader id and first line) and what became of that cell."""
+    cells = [
+        Cell(1, "import numpy as np"),
+        Cell(2, "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\nraise ValueError('oops')",
+             "sigmoid"),
+        Cell(3, "def forward(x):\n    return sigmoid(x) + helper(x)", "forward"),
+        Cell(4, "def uses_deleted(x):\n    return deleted_helper(x)"),
+        Cell(5, "import not_a_module_of_the_course"),
+        Cell(6, "def late(x):\n    import not_a_module_of_the_course\n    return x"),
+    ]  # fmt: skip
+    with SandboxedSubmission(cells, FAST) as submission:
+        submission.run()
+        with pytest.raises(CouldNotRun) as error:
+            submission.call("uses_deleted", 1.0)
+        message = str(error.value)
+        assert "`uses_deleted` could not run" in message
+        assert "`deleted_helper`, which is not defined" in message
+        assert "No cell of your notebook defines `deleted_helper`" in message
+        assert "line 2 of the cell starting `def uses_deleted(x):`" in message
+        assert "not about its values" in message and "cell 4" not in message
+        # The helper's own cell ran up to an error after defining it: forward finds it,
+        # and then misses `helper`, defined nowhere.
+        with pytest.raises(CouldNotRun, match="`helper`, which is not defined"):
+            submission.call("forward", 1.0)
+        with pytest.raises(CouldNotRun, match="an import failed") as error:
+            submission.call("late", 1.0)
+        assert "ModuleNotFoundError" in str(error.value)
+        notes = "\n".join(submission.notes())
+        assert "The cell `sigmoid` (starting `def sigmoid(z):`) raised ValueError" in notes
+        assert "The cell starting `import not_a_module_of_the_course` raised" in notes
+
+
+def test_a_name_whose_cell_failed_before_defining_it_points_at_that_cell():
+    cells = [
+        Cell(1, "raise RuntimeError('stop')\ndef sigmoid(z):\n    return z", "sigmoid"),
+        Cell(2, "def forward(x):\n    return sigmoid(x)", "forward"),
+    ]
+    with SandboxedSubmission(cells, FAST) as submission:
+        submission.run()
+        with pytest.raises(CouldNotRun) as error:
+            submission.call("forward", 1.0)
+    message = str(error.value)
+    assert "`sigmoid` is defined in the cell `sigmoid` (starting `raise RuntimeError" in message
+    assert "which raised RuntimeError" in message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -268,3 +269,29 @@ def test_the_grader_process_has_a_memory_limit_of_its_own(tmp_path):
     small = subprocess.run([*argv, "--grader-memory-gb", "0.02"], capture_output=True, timeout=300)
     assert small.returncode != 0 and not results.exists()
     assert b"MemoryError" in small.stderr
+
+
+def test_a_renamed_helper_is_told_as_a_function_that_could_not_run(tmp_path):
+    """sigmoid renamed: its own checks say it is not defined; sigmoid_derivative, which
+    calls it, could not run, and is told which name is missing, with no hint about values."""
+    assignment = "activations"
+
+    def rename_sigmoid(notebook):
+        for cell in notebook.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+                cell.source = cell.source.replace("def sigmoid(", "def my_sigmoid(", 1)
+
+    document = grade_notebook(
+        _edited(tmp_path, assignment, rename_sigmoid), assignment=assignment
+    ).to_gradescope()
+    outputs = {t["name"]: t["output"] for t in document["tests"] if t["status"] == "failed"}
+    assert "is not defined in your notebook" in outputs["test_sigmoid_values_match_reference"]
+    derivative = [o for n, o in outputs.items() if n.startswith("test_sigmoid_derivative_")]
+    assert derivative
+    for output in derivative:
+        assert "`sigmoid_derivative` could not run" in output, output
+        assert "`sigmoid`, which is not defined" in output
+        assert "No cell of your notebook defines `sigmoid`" in output
+        assert "Hint" not in output and "not about its values" in output
+        assert "line " in output and "the cell `sigmoid_derivative`" in output
+        assert not re.search(r"\b[Cc]ell \d", output), output

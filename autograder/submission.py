@@ -258,6 +258,7 @@ class Submission:
         timeout: float | None = None,
         student: str | None = None,
         doing: str | None = None,
+        reports_args: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Run the grader's task ``"<module>.<function>"`` (see :mod:`autograder.tasks`).
@@ -271,6 +272,10 @@ class Submission:
                 name it rather than the task ("`build_cnn` is not implemented yet").
             doing: what the grader was doing, to start failure messages with
                 ("While the grader trained your model: ...").
+            reports_args: the task reports what became of the arguments it passed (a
+                DataFrame's columns and values after the call): as for
+                :meth:`call_keep_args`, a process that misreported the canary gets
+                :class:`UntrustedReport` instead.
 
         Raises:
             SubmissionError: as :meth:`call`.
@@ -279,6 +284,8 @@ class Submission:
             >>> submission.task("keras_models.model_info", "build_cnn",
             ...                 args=[(28, 28, 1), 10], student="build_cnn")  # doctest: +SKIP
         """
+        if reports_args and not self._reports_are_true():
+            raise UntrustedReport()
         try:
             return self._task(name, args, kwargs, timeout)
         except Unavailable:

@@ -131,3 +131,13 @@ def test_pandas_arguments_are_compared_by_values_and_columns():
     assert not _same(frame, frame.assign(a=[1.0, 2.5]))
     assert not _same(frame, frame.drop(columns="b"))
     assert not _same(frame["a"], frame["a"] * 2)
+
+
+def test_a_task_that_reports_arguments_is_believed_only_after_the_canary():
+    class Liar(LocalSubmission):
+        def _reports_are_true(self):
+            return False
+
+    with pytest.raises(UntrustedReport):
+        Liar({}).task("keras_intro.split_frame", "f", ["a"], np.ones((1, 1)), "a",
+                      reports_args=True)  # fmt: skip

@@ -104,8 +104,8 @@ def how_far_off(received: Any, expected: Any) -> str:
 
     The words come from the ratio of their sizes (Euclidean norms), whether they point
     the same way, and the relative difference ``||received - expected|| / ||expected||``:
-    "about half the expected size", "about 3x the expected value", "the expected size
-    with the wrong sign", "off by about 10% of the expected value", "close, with tiny but
+    "about half the expected size", "about 3x the expected value", "of the expected size,
+    but with the wrong sign", "off by about 10% of the expected value", "close, with tiny but
     not zero differences (about 1e-04 of the expected size)". They never give the expected
     values themselves. A single number is a "value", an array has a "size".
 
@@ -145,7 +145,9 @@ def how_far_off(received: Any, expected: Any) -> str:
         )
     if cosine < -0.999:
         if 0.95 <= ratio <= 1.05:
-            return f"the expected {kind} with the wrong sign"
+            if kind == "size":
+                return "of the expected size, but with the wrong sign"
+            return "the expected value with the wrong sign"
         return f"{_times(ratio)} the expected {kind}, with the wrong sign"
     if cosine > 0.999 and not 0.8 <= ratio <= 1.25:
         return f"{_times(ratio)} the expected {kind}"

@@ -29,7 +29,7 @@ EXPECTED = RNG.normal(size=(4, 5))
         (EXPECTED / 10, EXPECTED, "about 1/10 of the expected size"),
         (2 * EXPECTED, EXPECTED, "about twice the expected size"),
         (7 * EXPECTED, EXPECTED, "about 7x the expected size"),
-        (-EXPECTED, EXPECTED, "the expected size with the wrong sign"),
+        (-EXPECTED, EXPECTED, "of the expected size, but with the wrong sign"),
         (-2 * EXPECTED, EXPECTED, "about twice the expected size, with the wrong sign"),
         (1.1 * EXPECTED, EXPECTED, "off by about 10% of the expected size"),
         (EXPECTED + 1e-4 * np.linalg.norm(EXPECTED) * np.eye(1, 20).reshape(4, 5), EXPECTED,

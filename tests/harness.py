@@ -201,6 +201,49 @@ def messages_with_float_arrays(results_by_case: dict[str, dict[str, CheckResult]
     ]
 
 
+def check_module(assignment: str):
+    """The hidden checks' module of ``assignment``, imported once into the tests' process."""
+    import importlib.util
+    import sys
+
+    name = f"_hidden_checks_{assignment}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, registry.assignment(assignment).checks)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def failing_seeds(assignment: str, check: str, namespace: dict, seeds) -> dict[int, str]:
+    """Run one hidden check on ``namespace`` once per seed, in-process, without pytest.
+
+    The check gets the ``rng`` the grader's plugin gives it for that run's seed
+    (:mod:`autograder.scoring`), so a seed found here repeats with ``score``. A fault of
+    the check itself (anything but a failed check) is raised, never counted.
+
+    The calls go through :class:`CopyingSubmission`, which skips the channel's
+    encoding (most of the time of a check that calls its function hundreds of times).
+
+    Returns:
+        ``{seed: message}`` of the runs whose check failed.
+    """
+    import hashlib
+
+    from autograder.checks.common import CheckFailure
+
+    function = getattr(check_module(assignment), check)
+    salt = int.from_bytes(hashlib.sha256(check.encode()).digest()[:8], "little")
+    failed = {}
+    for seed in seeds:
+        submission = CopyingSubmission(namespace, seed=seed)
+        try:
+            function(submission, np.random.default_rng([seed, salt]))
+        except CheckFailure as failure:
+            failed[seed] = str(failure)
+    return failed
+
+
 class SyntheticTraining:
     """A submission whose judge answers a training with predictions a test made up.
 
@@ -232,6 +275,36 @@ def learning_outcome(check: Callable, submission: SyntheticTraining, seed: int =
     except CheckFailure as error:
         return 0.0, str(error)
     return 1.0, ""
+
+
+class CopyingSubmission(LocalSubmission):
+    """A LocalSubmission that deep-copies arguments and results instead of encoding them.
+
+    For running a statistical check over many seeds: the values the student's function
+    sees and returns are the same as through the channel (arrays keep their dtype, the
+    rng marker becomes ``np.random.default_rng(seed)``), but nothing is refused for the
+    channel's limits; the generic suite, through :class:`LocalSubmission`, checks those.
+    """
+
+    def _call(self, function, args, kwargs, return_args):
+        import copy
+
+        from autograder import channel
+        from autograder.submission import FunctionMissing, NotImplementedYet, StudentException
+
+        func = self.namespace.get(function)
+        if not callable(func):
+            raise FunctionMissing(function)
+        args = channel.resolve_markers(copy.deepcopy(tuple(args)), self.namespace)
+        kwargs = channel.resolve_markers(copy.deepcopy(dict(kwargs)), self.namespace)
+        try:
+            result = func(*args, **kwargs)
+        except NotImplementedError:
+            raise NotImplementedYet(function) from None
+        except Exception as error:
+            raise StudentException(function, type(error).__name__, str(error)) from None
+        after = (channel.unresolve(args), channel.unresolve(kwargs)) if return_args else ((), {})
+        return copy.deepcopy(result), *copy.deepcopy(after)
 
 
 def builder_points(assignment: str, function: str, namespace: dict, seed: int = 0):

@@ -334,7 +334,62 @@ def contrastive_divergence(v0, W, b_v, b_h, learning_rate, k=1, rng=None):
     return W + learning_rate * dW, b_v + learning_rate * db_v, b_h + learning_rate * db_h
 """,
     ),
+    Alternative(  # Hinton's practical guide: probabilities for the last reconstruction
+        "probabilities_for_the_last_visible_reconstruction",
+        """
+def contrastive_divergence(v0, W, b_v, b_h, learning_rate, k=1, rng=None):
+    rng = np.random.default_rng() if rng is None else rng
+    ph0 = hidden_probabilities(v0, W, b_h)
+    h = sample_bernoulli(ph0, rng)
+    for step in range(k):
+        pv = visible_probabilities(h, W, b_v)
+        v = pv if step == k - 1 else sample_bernoulli(pv, rng)
+        ph = hidden_probabilities(v, W, b_h)
+        h = sample_bernoulli(ph, rng)
+    n = v0.shape[0]
+    W = W + learning_rate * (v0.T @ ph0 - v.T @ ph) / n
+    b_v = b_v + learning_rate * np.mean(v0 - v, axis=0)
+    b_h = b_h + learning_rate * np.mean(ph0 - ph, axis=0)
+    return W, b_v, b_h
+""",
+    ),
+    Alternative(
+        "probabilities_for_every_visible_state_of_the_chain",
+        """
+def contrastive_divergence(v0, W, b_v, b_h, learning_rate, k=1, rng=None):
+    rng = np.random.default_rng() if rng is None else rng
+    ph0 = hidden_probabilities(v0, W, b_h)
+    h = sample_bernoulli(ph0, rng)
+    for _ in range(k):
+        v = visible_probabilities(h, W, b_v)
+        ph = hidden_probabilities(v, W, b_h)
+        h = sample_bernoulli(ph, rng)
+    grad_W = (v0.T @ ph0 - v.T @ ph) / len(v0)
+    return (W + learning_rate * grad_W, b_v + learning_rate * (v0 - v).mean(axis=0),
+            b_h + learning_rate * (ph0 - ph).mean(axis=0))
+""",
+    ),
+    Alternative(  # every statistic from samples, the uniforms drawn in another order
+        "sampled_statistics_and_another_order_of_draws",
+        """
+def contrastive_divergence(v0, W, b_v, b_h, learning_rate, k=1, rng=None):
+    rng = np.random.default_rng() if rng is None else rng
+    n, (n_visible, n_hidden) = len(v0), W.shape
+    u_h = rng.random((k + 1, n, n_hidden))
+    u_v = rng.random((k, n, n_visible))
+    h0 = (u_h[0] < hidden_probabilities(v0, W, b_h)).astype(float)
+    h = h0
+    for t in range(k):
+        v = (u_v[t] < visible_probabilities(h, W, b_v)).astype(float)
+        h = (u_h[t + 1] < hidden_probabilities(v, W, b_h)).astype(float)
+    new_W = W + learning_rate * (h0.T @ v0 - h.T @ v).T / n
+    new_b_v = b_v + learning_rate * (v0.sum(axis=0) - v.sum(axis=0)) / n
+    new_b_h = b_h + learning_rate * (h0.sum(axis=0) - h.sum(axis=0)) / n
+    return new_W, new_b_v, new_b_h
+""",
+    ),
 ]
+
 
 _V, _W = np.zeros((2, 3)), np.zeros((3, 4))
 CALLS = {

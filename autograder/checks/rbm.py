@@ -30,18 +30,29 @@ updates the checks compute by enumerating every state of a tiny RBM (4 visible,
   hidden probabilities are computed from them; hidden states driving the
   reconstruction are still sampled. Its expectation differs (p(h | v) is not
   linear in v);
+* ``"last_probabilities"`` (the same guide's CD-1, for k > 1): the visible states
+  before the last are samples, the last reconstruction is p(v | h_{k-1}); at k = 1
+  it is ``"mean_field"``;
 * ``"mixed"`` (common in tutorials): the chain samples ``v_k`` and computes
   ``ph_k`` from the sample, but the visible statistic is p(v | h_{k-1}). Another
   expectation again.
 
-A student's mean update over ``N_CALLS`` calls (one seed each) passes when, for
-one accepted variant, every entry lies within ``Z_MAX`` standard errors (plus a
-slack of ``EVENT_SLACK`` rare events) of that variant's exact expectation. The
-standard errors come from the spread of the student's own updates, never taken
-below the reference's exact spread: a unit that is almost always off may not turn
-on once in all the calls, and a spread of 0 would make any difference fatal. The tiny
-RBM is the one of 16 random candidates whose chain is still moving after one Gibbs
-step, so that the statistics of the chain's end, and ``k``, make a clear difference.
+Not accepted: hidden *probabilities* instead of samples driving the next
+reconstruction (the chain is then no Gibbs chain; from h_0 on it is the "never
+samples" mistake).
+
+A student's mean gradient over ``N_CALLS`` calls (one seed each, ``N_ROWS`` rows
+each) passes when, for one accepted variant, every entry lies within that
+variant's tolerance of its exact expectation. The tolerance is derived, not
+measured: the mean is one over ``N_CALLS * N`` independent row terms, each within
+``TERM_RANGE`` of its expectation and of a variance bounded exactly by
+enumeration (``_cd_row_variance_bound``, for samples or probabilities in every
+statistic); Bernstein's inequality and a union bound over the entries make a
+correct submission fail with probability below ``FALSE_FAILURE`` (1e-7) per run
+(``_cd_tolerance``). The student's own spread is never used. The tiny RBM is the
+first of up to ``TINY_CANDIDATES`` random ones on which every known mistake's
+expectation lies beyond both its own tolerance and each variant's
+(``_separation``), so that a mistake passes only if a mean leaves its interval.
 
 Mistakes the tests of the kit prove these checks catch: the sign flipped, a sum over
 the batch instead of a mean, the negative statistics built from the data's hidden
@@ -86,27 +97,31 @@ FUNCTIONS = (
 DATASETS = ("digits",)
 
 #: Calls (one seed each) over which a CD update is averaged in the statistical checks.
-N_CALLS = 200
-#: Largest accepted distance, in standard errors, between a mean of random results and
-#: its exact expectation. A correct submission exceeds it on one of 19 entries with
-#: probability below 1e-7 (normal tails, t with 199 degrees of freedom). Over 200 runs,
-#: the mistakes the checks look for sat further away: CD-1 in place of CD-3 at 11
-#: standard errors or more, the generating hidden sample at 30 or more, the others at
-#: 60 or more.
-Z_MAX = 6.0
-#: Smallest standard error used: only a deterministic (and wrong) entry gets near it.
-SE_FLOOR = 1e-12
-#: Slack, in single-row events, added to the ``Z_MAX`` standard errors. A visible unit
-#: that is almost always off turns on a handful of times in all the calls, a count
-#: whose Poisson tails are heavier than the normal's; one such event moves the mean
-#: update by about ``learning_rate / (N_CALLS * N)``. Four of them are a tenth of a
-#: standard error of a typical entry, so the slack costs the checks nothing.
-EVENT_SLACK = 4
+N_CALLS = 50
+#: Rows of the batch of each of those calls: the mean is one over N_CALLS * N_ROWS
+#: independent row terms, which is what makes its tolerance small (``_cd_tolerance``).
+N_ROWS = (800, 1025)
+#: Most probability, per run of a statistical check, that a correct submission fails it
+#: (a union bound over the entries it compares): one in ten million, ten times below the
+#: one in a million the kit promises.
+FALSE_FAILURE = 1e-7
+#: Most a row's CD gradient term (a difference of two statistics in [0, 1]) can lie from
+#: its expectation: the ``b`` of Bernstein's inequality.
+TERM_RANGE = 2.0
+#: Absolute slack for rounding: ``(W + rate * dW) - W`` recovers ``rate * dW`` to about
+#: 1e-16 * |W| <= 1e-14, and dividing by a rate >= 0.05 keeps it below 1e-12.
+ROUNDING_SLACK = 1e-9
+#: Separation (``_separation``) of the mistakes from the accepted variants at which the
+#: search for a tiny RBM stops. Above 1, a run confuses a mistake with a variant only
+#: when a mean leaves its Bernstein interval, with probability below FALSE_FAILURE.
+GOOD_SEPARATION = 2.0
+#: Random tiny RBMs tried, at most, for the one above.
+TINY_CANDIDATES = 24
 #: Relative error allowed between two updates that differ only in the learning rate:
 #: ``new - old`` loses the digits of ``old`` (around 1e-16 / 1e-3 relative), nothing more.
 RTOL_UPDATE = 1e-6
 
-CD_VARIANTS = ("sampled", "mean_field", "mixed")
+CD_VARIANTS = ("sampled", "mean_field", "last_probabilities", "mixed")
 
 # ---------------------------------------------------------------------------
 # Reference implementation (stays in the grader).
@@ -140,6 +155,50 @@ def _state_probabilities(p: np.ndarray, states: np.ndarray) -> np.ndarray:
     return np.prod(np.where(states == 1.0, p[..., None, :], 1.0 - p[..., None, :]), axis=-1)
 
 
+def _chain_states(rows, W, b_v, b_h, k: int, variant: str):
+    """The negative phase of CD-k as a finite mixture of states, for each of ``rows``.
+
+    Returns ``(weights, visible, hidden)``: ``weights[n, s]`` is the probability that
+    row ``n``'s chain ends in state ``s``; ``visible[s]`` and ``hidden[s]`` are the
+    visible and hidden statistics of that state (binary samples, or probabilities). A
+    hidden statistic given as probabilities may be replaced by a sample of them: the
+    expectation stays. ``variant`` is one of ``CD_VARIANTS`` or the mistake
+    ``"generating_hidden"`` (v_k paired with the hidden sample h_{k-1} that generated it).
+    """
+    n_visible, n_hidden = W.shape
+    vs, hs = _binary_states(n_visible), _binary_states(n_hidden)
+    q = _state_probabilities(_hidden_probabilities(rows, W, b_h), hs)  # (N, 2^H): law of h_0
+    pv_of_h = _visible_probabilities(hs, W, b_v)  # (2^H, V)
+    ph_of_v = _hidden_probabilities(vs, W, b_h)  # (2^V, H)
+    ph_of_pv = _hidden_probabilities(pv_of_h, W, b_h)  # (2^H, H)
+    v_given_h = _state_probabilities(pv_of_h, vs)  # (2^H, 2^V)
+    if variant == "mean_field":  # every visible state of the chain is p(v | h)
+        step = _state_probabilities(ph_of_pv, hs)  # (2^H, 2^H)
+    else:  # the visible states before the last are samples
+        step = v_given_h @ _state_probabilities(ph_of_v, hs)  # (2^H, 2^H)
+    for _ in range(k - 1):
+        q = q @ step  # law of h_{k-1}
+    if variant in ("mean_field", "last_probabilities"):
+        return q, pv_of_h, ph_of_pv
+    if variant == "sampled":
+        return q @ v_given_h, vs, ph_of_v
+    # The other two end in the states (h_{k-1}, v_k).
+    weights = (q[:, :, None] * v_given_h[None]).reshape(len(rows), -1)
+    if variant == "mixed":  # v_k sampled for phk, but the visible statistic is p(v | h_{k-1})
+        return weights, np.repeat(pv_of_h, len(vs), axis=0), np.tile(ph_of_v, (len(hs), 1))
+    if variant == "generating_hidden":
+        return weights, np.tile(vs, (len(hs), 1)), np.repeat(hs, len(vs), axis=0)
+    raise ValueError(variant)
+
+
+def _distinct_rows(v0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``v0`` and the share of the batch each one is."""
+    codes = (v0 @ 2.0 ** np.arange(v0.shape[1])).astype(int)  # each binary row as a number
+    counts = np.bincount(codes, minlength=2 ** v0.shape[1])
+    present = np.flatnonzero(counts)
+    return _binary_states(v0.shape[1])[:, ::-1][present], counts[present] / len(v0)
+
+
 def _cd_expectation(v0, W, b_v, b_h, k: int, variant: str) -> np.ndarray:
     """Exact expected CD-k gradient of one variant, flattened as (dW, db_v, db_h).
 
@@ -148,61 +207,80 @@ def _cd_expectation(v0, W, b_v, b_h, k: int, variant: str) -> np.ndarray:
     ``"data_hidden"`` (negative statistics with p(h | v0)) or ``"generating_hidden"``
     (negative statistics with the hidden sample h_{k-1} that generated v_k).
     """
-    n_visible, n_hidden = W.shape
-    vs, hs = _binary_states(n_visible), _binary_states(n_hidden)
-    ph0 = _hidden_probabilities(v0, W, b_h)  # (N, H)
-    q = _state_probabilities(ph0, hs)  # (N, 2^H): law of h_0 for each row
-    pv_of_h = _visible_probabilities(hs, W, b_v)  # (2^H, V)
-    ph_of_v = _hidden_probabilities(vs, W, b_h)  # (2^V, H)
-    v_given_h = _state_probabilities(pv_of_h, vs)  # (2^H, 2^V)
-    if variant == "mean_field":
-        ph_of_pv = _hidden_probabilities(pv_of_h, W, b_h)  # (2^H, H)
-        step = _state_probabilities(ph_of_pv, hs)  # (2^H, 2^H)
-        for _ in range(k - 1):
-            q = q @ step
-        neg_vh = np.einsum("nh,hi,hj->ij", q, pv_of_h, ph_of_pv)
-        neg_v, neg_h = q @ pv_of_h, q @ ph_of_pv
+    rows, share = _distinct_rows(v0)
+    ph0 = _hidden_probabilities(rows, W, b_h)  # (R, H)
+    positive = [rows.T @ (share[:, None] * ph0), share @ rows, share @ ph0]
+    if variant == "data_hidden":
+        weights, visible, _ = _chain_states(rows, W, b_v, b_h, k, "sampled")
+        neg_v = weights @ visible  # (R, V)
+        negative = [(share[:, None] * neg_v).T @ ph0, share @ neg_v, share @ ph0]
     else:
-        step = v_given_h @ _state_probabilities(ph_of_v, hs)  # (2^H, 2^H)
-        for _ in range(k - 1):
-            q = q @ step  # law of h_{k-1}
-        r = q @ v_given_h  # (N, 2^V): law of v_k
-        neg_v, neg_h = r @ vs, r @ ph_of_v
-        if variant == "sampled":
-            neg_vh = np.einsum("nv,vi,vj->ij", r, vs, ph_of_v)
-        elif variant == "mixed":
-            neg_vh = np.einsum("nh,hv,hi,vj->ij", q, v_given_h, pv_of_h, ph_of_v)
-        elif variant == "generating_hidden":
-            neg_vh = np.einsum("nh,hi,hj->ij", q, pv_of_h, hs)
-            neg_h = q @ hs
-        elif variant == "data_hidden":
-            neg_vh = neg_v.T @ ph0
-            neg_h = ph0
-        else:
-            raise ValueError(variant)
-    n = v0.shape[0]
-    dW = (v0.T @ ph0 - neg_vh) / n
-    db_v = (v0 - neg_v).mean(axis=0)
-    db_h = (ph0 - neg_h).mean(axis=0)
-    return np.concatenate([dW.ravel(), db_v, db_h])
+        weights, visible, hidden = _chain_states(rows, W, b_v, b_h, k, variant)
+        weights = share @ weights  # (S,): the batch's law of the final state
+        negative = [np.einsum("s,si,sj->ij", weights, visible, hidden), weights @ visible,
+                    weights @ hidden]  # fmt: skip
+    return np.concatenate([(p - n).ravel() for p, n in zip(positive, negative, strict=True)])
 
 
-def _cd_spread(v0, W, b_v, b_h, k: int) -> np.ndarray:
-    """Exact standard deviation of one call's CD-k gradient (reference variant), flattened."""
-    n_visible, n_hidden = W.shape
-    vs, hs = _binary_states(n_visible), _binary_states(n_hidden)
-    q = _state_probabilities(_hidden_probabilities(v0, W, b_h), hs)
-    v_given_h = _state_probabilities(_visible_probabilities(hs, W, b_v), vs)
-    ph_of_v = _hidden_probabilities(vs, W, b_h)
-    step = v_given_h @ _state_probabilities(ph_of_v, hs)
-    for _ in range(k - 1):
-        q = q @ step
-    r = q @ v_given_h  # (N, 2^V)
-    stats = np.concatenate(
-        [np.einsum("vi,vj->vij", vs, ph_of_v).reshape(len(vs), -1), vs, ph_of_v], axis=1
-    )  # (2^V, P): the negative statistics of each visible state
-    variance = (r @ stats**2 - (r @ stats) ** 2).sum(axis=0)  # rows are independent
-    return np.sqrt(np.maximum(variance, 0.0)) / v0.shape[0]
+def _cd_row_variance_bound(rows, W, b_h, weights, visible, hidden) -> np.ndarray:
+    """An upper bound on the variance of the CD gradient term of each of ``rows``, (R, P).
+
+    ``weights, visible, hidden`` are the negative phase (``_chain_states``). A row adds
+    to N times the gradient the term ``pos - neg``: its positive statistic (``v0 h0``,
+    ``v0``, ``h0``, with h0 a sample or ``ph0``) less its negative one. Whatever the
+    correlation of the two, Var(pos - neg) <= (sd(pos) + sd(neg))**2, and a hidden
+    sample has at least the variance of its probability (law of total variance,
+    E[h | v] = p(h | v)), so the bound takes samples on both sides: it holds for every
+    way of writing the variant (probabilities or samples in the statistics, any order
+    of the random draws).
+    """
+    ph0 = _hidden_probabilities(rows, W, b_h)  # (R, H)
+    var_pos = np.concatenate(
+        [(rows[:, :, None] ** 2 * (ph0 * (1 - ph0))[:, None, :]).reshape(len(rows), -1),
+         np.zeros_like(rows), ph0 * (1 - ph0)], axis=1,
+    )  # fmt: skip
+    vh = np.einsum("si,sj->sij", visible, hidden).reshape(len(visible), -1)
+    mean = weights @ np.concatenate([vh, visible, hidden], axis=1)
+    # Second moments with sampled hidden units: E[(v_i h_j)^2] = E[v_i^2 p_j], E[h_j^2] = E[p_j].
+    v2h = np.einsum("si,sj->sij", visible**2, hidden).reshape(len(visible), -1)
+    second = weights @ np.concatenate([v2h, visible**2, hidden], axis=1)
+    var_neg = np.maximum(second - mean**2, 0.0)
+    return (np.sqrt(var_pos) + np.sqrt(var_neg)) ** 2
+
+
+def _bernstein_deviation(variance_sum: np.ndarray, n_terms: int, log_term: float) -> np.ndarray:
+    """Half-width t of a Bernstein interval for the mean of ``n_terms`` independent terms.
+
+    Each term deviates from its expectation by at most ``TERM_RANGE``, and their
+    variances add up to ``variance_sum``. Bernstein's inequality,
+    P(|sum - E sum| >= s) <= 2 exp(-s**2 / (2 (variance_sum + TERM_RANGE s / 3))),
+    gives 2 exp(-log_term) at s = b L / 3 + sqrt((b L / 3)**2 + 2 L variance_sum), with
+    b = TERM_RANGE and L = log_term; t = s / n_terms.
+    """
+    third = TERM_RANGE * log_term / 3.0
+    return (third + np.sqrt(third**2 + 2.0 * log_term * variance_sum)) / n_terms
+
+
+def _cd_tolerance(v0, W, b_v, b_h, k: int, variant: str) -> np.ndarray:
+    """Largest |mean gradient - expectation| per entry of ``variant``, over ``N_CALLS`` calls.
+
+    The mean over ``N_CALLS`` calls of N rows is a mean of ``N_CALLS * N`` independent
+    row terms (one seed per call; the rows of a call use independent draws), whose
+    variances ``_cd_row_variance_bound`` bounds. With L = log(2 P / FALSE_FAILURE) for
+    the P entries, Bernstein's interval (``_bernstein_deviation``) misses one entry or
+    more with probability at most FALSE_FAILURE (a union bound over the entries).
+    ``variant`` may also be the mistake ``"generating_hidden"`` or ``"data_hidden"``;
+    the latter's row terms get the bound 1 on the variance of any term in [-1, 1].
+    """
+    n_terms = N_CALLS * len(v0)
+    if variant == "data_hidden":
+        variance = np.full(W.size + sum(W.shape), float(n_terms))
+    else:
+        rows, share = _distinct_rows(v0)
+        states = _chain_states(rows, W, b_v, b_h, k, variant)
+        variance = n_terms * (share @ _cd_row_variance_bound(rows, W, b_h, *states))
+    log_term = float(np.log(2 * variance.size / FALSE_FAILURE))
+    return _bernstein_deviation(variance, n_terms, log_term) + ROUNDING_SLACK
 
 
 def _log_likelihood(data, W, b_v, b_h) -> float:
@@ -408,34 +486,53 @@ def test_sample_bernoulli_uses_the_given_rng(submission, rng):
         )
 
 
+def _bernoulli_deviation(q: np.ndarray, n: int, n_statistics: int) -> np.ndarray:
+    """Largest accepted |frequency - q| of ``n`` independent draws of probability ``q``.
+
+    Bernstein's inequality for terms within 1 of their mean and of variance q (1 - q):
+    P(|f - q| >= t) <= 2 exp(-n t**2 / (2 q (1 - q) + 2 t / 3)), which is
+    FALSE_FAILURE / n_statistics at t = sqrt(2 q (1 - q) L / n) + L / (3 n), with
+    L = log(2 n_statistics / FALSE_FAILURE): a union bound over ``n_statistics``
+    frequencies fails a correct sampler with probability below FALSE_FAILURE.
+    """
+    log_term = float(np.log(2 * n_statistics / FALSE_FAILURE))
+    return np.sqrt(2.0 * q * (1.0 - q) * log_term / n) + log_term / (3.0 * n)
+
+
 @points(2)
 def test_sample_bernoulli_frequencies_match_p(submission, rng):
     """Each entry of sample_bernoulli(p, rng) is 1 with probability p, independently."""
-    n_rows = int(rng.integers(2000, 2500))
-    q = np.concatenate([rng.uniform(0.05, 0.95, size=5), [0.5, 0.5], rng.uniform(0.05, 0.3, 1)])
+    n_rows = int(rng.integers(4000, 5000))
+    # Two columns of 0.5 for independence; 0.1 and 0.7 (and the ranges) for which
+    # swapping p and 1 - p moves a frequency by 0.4 or more, eight times the tolerance.
+    q = np.concatenate([[0.5, 0.5, 0.1, 0.7], rng.uniform(0.05, 0.3, 1),
+                        rng.uniform(0.6, 0.95, 1), rng.uniform(0.05, 0.95, 2)])  # fmt: skip
     q = rng.permutation(q)
     p = np.tile(q, (n_rows, 1))  # every row holds the same probabilities
     sample = _call_sample(submission, p, int(rng.integers(2**31)))
+    # Nine statistics: the eight frequencies and the agreement of the two columns of 0.5.
     frequency = sample.mean(axis=0)
-    # Binomial standard error of each column's frequency; 5 of them is a 1-in-1.7-million
-    # miss per column for a correct sampler.
+    allowed = _bernoulli_deviation(q, n_rows, n_statistics=len(q) + 1)
     standard_error = np.sqrt(q * (1.0 - q) / n_rows)
-    worst = float(np.max(np.abs(frequency - q) / standard_error))
-    if not worst <= 5.0:
+    worst = int(np.argmax(np.abs(frequency - q) / allowed))
+    if not abs(frequency[worst] - q[worst]) <= allowed[worst]:
         fail(
             f"`sample_bernoulli(p, rng)` for p of shape {p.shape} (each column one probability, "
-            f"the same in every row): a column's frequency of ones is {worst:.1f} standard errors "
-            f"away from its p (allowed 5). Expected each entry to be 1 with probability p. "
-            f"{_SAMPLE_HINT}"
+            "the same in every row): a column's frequency of ones is "
+            f"{abs(frequency[worst] - q[worst]) / standard_error[worst]:.1f} standard errors "
+            f"away from its p (allowed {allowed[worst] / standard_error[worst]:.1f}). Expected "
+            f"each entry to be 1 with probability p. {_SAMPLE_HINT}"
         )
+    # Independent entries, one of probability 0.5: they agree with probability exactly 0.5,
+    # whatever the other's probability. Entries drawn from one number agree far more often.
     pair = np.flatnonzero(q == 0.5)[:2]
-    correlation = float(np.corrcoef(sample[:, pair[0]], sample[:, pair[1]])[0, 1])
-    # Independent columns: the sample correlation has standard error 1 / sqrt(n_rows).
-    if not abs(correlation) <= 5.0 / np.sqrt(n_rows):
+    agreement = float(np.mean(sample[:, pair[0]] == sample[:, pair[1]]))
+    if not abs(agreement - 0.5) <= float(_bernoulli_deviation(np.array(0.5), n_rows, len(q) + 1)):
         fail(
             f"`sample_bernoulli(p, rng)` for p of shape {p.shape}: two columns with p = 0.5 "
-            f"have correlation {correlation:.2f}; expected independent entries (near 0). Draw "
-            "one uniform number per entry, rng.random(p.shape), not one per row or per call."
+            f"agree in {agreement:.0%} of the rows; expected independent entries, which agree "
+            "half the time (a correlation near 0). Draw one uniform number per entry, "
+            "rng.random(p.shape), not one per row or per call."
         )
 
 
@@ -570,49 +667,108 @@ def test_contrastive_divergence_scales_with_learning_rate(submission, rng):
 # ---------------------------------------------------------------------------
 
 
-def _tiny_cd_problem(rng: np.random.Generator):
-    """A 4-visible, 3-hidden RBM and a batch of 24 to 32 binary rows.
+def _known_mistakes(v0, W, b_v, b_h, k: int, accepted: dict) -> list[tuple]:
+    """``(expected gradient, tolerance, hint)`` of each mistake the hints name.
 
-    Of 16 random candidates it keeps the one whose Gibbs chain is still moving after
-    one step, measured by how far the expected CD-1 and CD-3 updates are apart (in
-    standard errors of a mean over ``N_CALLS`` calls): on such an RBM the statistics
-    of the chain's end matter, so a wrong one shows.
+    ``accepted`` maps each variant to its ``(expected gradient, tolerance)``.
+    """
+    n = len(v0)
+    mistakes = []
+    for expected, tolerance in accepted.values():
+        mistakes.append((
+            -expected, tolerance,
+            "The update has the opposite sign: CD is gradient ascent on the log-likelihood, "
+            "W + learning_rate * (v0.T @ ph0 - vk.T @ phk) / N (positive minus negative "
+            "statistics), and the same for the biases.",
+        ))  # fmt: skip
+        mistakes.append((
+            n * expected, n * tolerance,  # a sum over the rows is N times the mean
+            f"The update is N = {n} times too large: average the statistics over the batch "
+            "(divide by N, or use a mean over the rows), do not sum them.",
+        ))  # fmt: skip
+    for variant, hint in (
+        ("data_hidden", "The negative statistics use the hidden probabilities of the data, "
+         "p(h | v0); they use those of the chain's end: phk = hidden_probabilities(vk, W, b_h)."),
+        ("generating_hidden", "The negative statistics pair vk with the hidden sample that "
+         "generated it; compute the hidden probabilities of vk itself, "
+         "phk = hidden_probabilities(vk, W, b_h)."),
+    ):  # fmt: skip
+        mistakes.append((_cd_expectation(v0, W, b_v, b_h, k, variant),
+                         _cd_tolerance(v0, W, b_v, b_h, k, variant), hint))  # fmt: skip
+    if k > 1:
+        # At k = 1, last_probabilities is mean_field.
+        for variant in ("sampled", "mean_field", "mixed"):
+            mistakes.append((
+                _cd_expectation(v0, W, b_v, b_h, 1, variant),
+                _cd_tolerance(v0, W, b_v, b_h, 1, variant),
+                f"The update is that of CD-1 although k = {k}: run k Gibbs steps "
+                "(h -> v -> h, k times) before taking the negative statistics.",
+            ))  # fmt: skip
+    return mistakes
+
+
+def _accepted(v0, W, b_v, b_h, k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each accepted variant's exact expected CD-k gradient and its tolerance."""
+    return {
+        variant: (_cd_expectation(v0, W, b_v, b_h, k, variant),
+                  _cd_tolerance(v0, W, b_v, b_h, k, variant))
+        for variant in CD_VARIANTS
+    }  # fmt: skip
+
+
+def _separation(accepted: dict, mistakes: list) -> float:
+    """How clearly the mistakes stand apart from the accepted variants: above 1, always.
+
+    For each mistake and accepted variant, the largest gap between their expected
+    gradients over the sum of their tolerances; the least of those. A gap above the two
+    tolerances cannot be bridged unless one of the two means leaves its interval.
+    """
+    return min(
+        float(np.max(np.abs(expected - wrong) / (tolerance + wrong_tolerance)))
+        for expected, tolerance in accepted.values()
+        for wrong, wrong_tolerance, _ in mistakes
+    )
+
+
+def _tiny_cd_problem(rng: np.random.Generator, k: int):
+    """A 4-visible, 3-hidden RBM and a batch of ``N_ROWS`` binary rows, for CD-``k``.
+
+    Of up to ``TINY_CANDIDATES`` random candidates it keeps the first whose known
+    mistakes all lie ``GOOD_SEPARATION`` times further from every accepted variant than
+    the tolerances (``_separation``), or the best one. Returns the problem, the accepted
+    variants (``_accepted``), the mistakes (``_known_mistakes``) and the separation.
     """
     best, best_score = None, -1.0
-    for _ in range(16):
-        n = int(rng.integers(24, 33))
-        W, b_v, b_h = _rbm(rng, 4, 3, scale=2.0)
+    for _ in range(TINY_CANDIDATES):
+        n = int(rng.integers(*N_ROWS))
+        W, b_v, b_h = _rbm(rng, 4, 3, scale=3.0)
         v0 = _binary(rng, (n, 4))
-        spread = np.maximum(_cd_spread(v0, W, b_v, b_h, 3), SE_FLOOR)
-        one = [_cd_expectation(v0, W, b_v, b_h, 1, variant) for variant in CD_VARIANTS]
-        three = [_cd_expectation(v0, W, b_v, b_h, 3, variant) for variant in CD_VARIANTS]
-        score = min(float(np.max(np.abs(a - b) / spread)) for a in one for b in three)
+        accepted = _accepted(v0, W, b_v, b_h, k)
+        mistakes = _known_mistakes(v0, W, b_v, b_h, k, accepted)
+        score = _separation(accepted, mistakes)
         if score > best_score:
-            best, best_score = (v0, W, b_v, b_h), score
-    return best
+            best, best_score = ((v0, W, b_v, b_h), accepted, mistakes), score
+        if score >= GOOD_SEPARATION:
+            break
+    return (*best, best_score)
 
 
-def _mean_and_error(updates: np.ndarray, least_spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the per-call updates and its standard error (spread at least ``least_spread``)."""
-    spread = np.maximum(updates.std(axis=0, ddof=1), least_spread)
-    return updates.mean(axis=0), np.maximum(spread / np.sqrt(len(updates)), SE_FLOOR)
-
-
-def _distance(mean, standard_error, expected, slack: float) -> float:
-    """Largest |mean - expected| over the entries, less ``slack``, in standard errors."""
-    return float(np.max((np.abs(mean - expected) - slack) / standard_error))
-
-
-def _worst_parameter(mean, standard_error, expected, n_visible, n_hidden) -> str:
-    index = int(np.argmax(np.abs(mean - expected) / standard_error))
+def _worst_parameter(distance: np.ndarray, n_visible: int, n_hidden: int) -> str:
+    index = int(np.argmax(distance))
     if index < n_visible * n_hidden:
         return "W"
     return "b_v" if index < n_visible * n_hidden + n_visible else "b_h"
 
 
 def _check_expected_update(submission, rng, k: int) -> None:
-    v0, W, b_v, b_h = _tiny_cd_problem(rng)
-    n, (n_visible, n_hidden) = v0.shape[0], W.shape
+    """The mean of ``N_CALLS`` CD-k gradients lies within the tolerance of an accepted variant.
+
+    The tolerance of each entry is a Bernstein bound (``_cd_tolerance``): a correct
+    submission fails with probability below ``FALSE_FAILURE``. The problem is one on
+    which every known mistake lies beyond both its own and the variants' tolerances.
+    """
+    (v0, W, b_v, b_h), accepted, mistakes, _ = _tiny_cd_problem(rng, k)
+    n_visible, n_hidden = W.shape
     rate = float(rng.uniform(0.05, 0.5))
     base = int(rng.integers(2**31 - N_CALLS))
     call = (
@@ -620,85 +776,33 @@ def _check_expected_update(submission, rng, k: int) -> None:
         "rng=np.random.default_rng(seed))"
     )
     what = f"{call} for {_shapes_note(v0=v0, W=W)}"
-    updates = np.array(
-        [
-            _update(
-                _call_cd(submission, what, v0, W, b_v, b_h, rate, k=k, rng=Generator(base + i)),
-                (W, b_v, b_h),
-            )
-            for i in range(N_CALLS)
-        ]
-    )
-    # The spread of the student's updates, but never below the exact spread of the
-    # reference's: a visible unit that is almost always off may never turn on in all the
-    # calls, and the sample spread of that entry is then 0.
-    least_spread = rate * _cd_spread(v0, W, b_v, b_h, k)
-    slack = EVENT_SLACK * rate / (N_CALLS * n)
-
-    def distance(expected: np.ndarray, scale: float = 1.0) -> float:
-        """Distance of the mean of ``updates / scale`` from ``expected``, in standard errors."""
-        mean, standard_error = _mean_and_error(updates / scale, least_spread)
-        return _distance(mean, standard_error, expected, slack)
-
-    accepted = {
-        variant: rate * _cd_expectation(v0, W, b_v, b_h, k, variant) for variant in CD_VARIANTS
+    total = np.zeros(W.size + n_visible + n_hidden)
+    for i in range(N_CALLS):
+        new = _call_cd(submission, what, v0, W, b_v, b_h, rate, k=k, rng=Generator(base + i))
+        total += _update(new, (W, b_v, b_h))
+    gradient = total / (N_CALLS * rate)  # the mean gradient of the calls
+    distances = {
+        variant: np.abs(gradient - expected) / tolerance
+        for variant, (expected, tolerance) in accepted.items()
     }
-    distances = {variant: distance(e) for variant, e in accepted.items()}
-    closest = min(distances, key=distances.get)
-    if distances[closest] <= Z_MAX:
+    closest = min(distances, key=lambda variant: float(np.max(distances[variant])))
+    if np.max(distances[closest]) <= 1.0:
         return
-    mistakes = [
-        (
-            [-e for e in accepted.values()],
-            1.0,
-            "The update has the opposite sign: CD is gradient ascent on the log-likelihood, "
-            "W + learning_rate * (v0.T @ ph0 - vk.T @ phk) / N (positive minus negative "
-            "statistics), and the same for the biases.",
-        ),
-        (
-            list(accepted.values()),
-            float(n),  # a sum over the rows is N times the mean
-            f"The update is N = {n} times too large: average the statistics over the batch "
-            "(divide by N, or use a mean over the rows), do not sum them.",
-        ),
-        (
-            [rate * _cd_expectation(v0, W, b_v, b_h, k, "data_hidden")],
-            1.0,
-            "The negative statistics use the hidden probabilities of the data, p(h | v0); "
-            "they use those of the chain's end: phk = hidden_probabilities(vk, W, b_h).",
-        ),
-        (
-            [rate * _cd_expectation(v0, W, b_v, b_h, k, "generating_hidden")],
-            1.0,
-            "The negative statistics pair vk with the hidden sample that generated it; "
-            "compute the hidden probabilities of vk itself, "
-            "phk = hidden_probabilities(vk, W, b_h).",
-        ),
-    ]
-    if k > 1:
-        mistakes.append(
-            (
-                [rate * _cd_expectation(v0, W, b_v, b_h, 1, variant) for variant in CD_VARIANTS],
-                1.0,
-                f"The update is that of CD-1 although k = {k}: run k Gibbs steps "
-                "(h -> v -> h, k times) before taking the negative statistics.",
-            )
-        )
     hint = (
         "Follow the notebook's recipe: ph0 = p(h | v0); sample h0; then k times: vk from "
         "p(v | h) (a sample, or the probabilities), phk = p(h | vk), sample the next h; "
         "dW = (v0.T @ ph0 - vk.T @ phk) / N, db_v = mean(v0 - vk), db_h = mean(ph0 - phk)."
     )
-    for candidates, scale, mistake_hint in mistakes:
-        if min(distance(e, scale) for e in candidates) <= Z_MAX:
+    for expected, tolerance, mistake_hint in mistakes:
+        if np.all(np.abs(gradient - expected) <= tolerance):
             hint = mistake_hint
             break
-    mean, standard_error = _mean_and_error(updates, least_spread)
-    parameter = _worst_parameter(mean, standard_error, accepted[closest], n_visible, n_hidden)
+    parameter = _worst_parameter(distances[closest], n_visible, n_hidden)
     fail(
         f"`{what}`, called with {N_CALLS} seeds: the average change of {parameter} is "
-        f"{distances[closest]:.1f} standard errors away from the expected CD-{k} update "
-        f"(allowed {Z_MAX:g}). {hint}"
+        f"{float(np.max(distances[closest])):.1f} times further from the expected CD-{k} "
+        "update than a correct implementation's average strays but once in ten million "
+        f"runs. {hint}"
     )
 
 

@@ -3,7 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
-ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
 
 .PHONY: install sandbox postgres notebooks demo test lint benchmark clean
 
@@ -39,15 +38,14 @@ postgres:
 		echo "PostgreSQL is not installed: its gradebook test will be skipped (sqlite is tested)."; \
 	fi
 
-# Regenerate the released and solution notebooks from source/ with nbgrader.
+# Regenerate the released and solution notebooks whose source changed (FORCE=1: all of them).
 notebooks: install
-	@for id in $(ASSIGNMENTS); do \
-		nbgrader generate_assignment $$id --force --log-level=WARN && \
-		nbgrader generate_solution $$id --force --log-level=WARN || exit 1; \
-	done
+	python -m autograder.generate $(if $(FORCE),--force)
 
+# CLASS_SIZE=N: a sample class of N students who each hand in every assignment (default:
+# each kind of work once). JOBS=N: notebooks graded at once (default: the CPU cores).
 demo: install sandbox notebooks
-	autograder demo
+	autograder demo $(if $(CLASS_SIZE),--class-size $(CLASS_SIZE)) $(if $(JOBS),--jobs $(JOBS))
 
 test: install sandbox postgres
 	python -m pytest

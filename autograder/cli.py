@@ -64,9 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("--output", default=".", help="a .zip path or a folder (default: .)")
 
     demo = commands.add_parser(
-        "demo", help="grade every solution and released notebook of the course and print a table"
+        "demo",
+        help="grade every solution and released notebook of the course, then a sample class",
     )
     demo.add_argument("--course", default=".", help="the course directory (default: .)")
+    demo.add_argument(
+        "--class-size",
+        type=int,
+        metavar="N",
+        help="grade a sample class of N students who each hand in every assignment "
+        "(default: one student per kind of work, each kind shown once)",
+    )
+    demo.add_argument("--jobs", type=int, help="notebooks graded at once (default: CPU cores)")
     return parser
 
 
@@ -109,7 +118,7 @@ def _verb(args: argparse.Namespace):
         return gradescope.main, dict(assignment=args.assignment, output=args.output)
     from autograder import demo
 
-    return demo.main, dict(course=args.course)
+    return demo.main, dict(course=args.course, class_size=args.class_size, jobs=args.jobs)
 
 
 def main(argv: list[str] | None = None) -> int:

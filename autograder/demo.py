@@ -1,10 +1,15 @@
-"""The main job: grade the course's own notebooks, then a whole sample class.
+"""The main job: grade the course's own notebooks, then a sample class.
 
-1. Every solution notebook must get full marks and every released notebook 0.
-2. A generated class (honest, partly finished, mistaken, cheating, broken, late
-   and missing submissions) is graded in batch into nbgrader's gradebook of a
-   scratch course, ``demo-course/``; the grade CSV comes from ``nbgrader export``
-   and a feedback page is written per student.
+1. Every solution notebook must get full marks and every released notebook 0. They
+   are graded in parallel, as a batch (``--jobs``, default the number of cores), the
+   slowest first.
+2. A generated class is graded in batch into nbgrader's gradebook of a scratch
+   course, ``demo-course/``; the grade CSV comes from ``nbgrader export`` and a
+   feedback page is written per student. By default it shows each kind of work
+   once (:func:`autograder.sample_class.demo_class`: honest, partly finished,
+   mistaken, cheating, broken, late and missing, one student each);
+   ``--class-size N`` grades a class of ``N`` students who each hand in every
+   assignment instead (:func:`autograder.sample_class.make_class`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -19,16 +25,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.batch import Batch, find_jobs
+from autograder import registry
+from autograder.batch import Batch, Job, Outcome, find_jobs
 from autograder.feedback import write_feedback
-from autograder.grade import grade_notebook
 from autograder.gradebook import CourseGradebook
 from autograder.registry import assignment_ids
-from autograder.sample_class import make_class, make_course
+from autograder.sample_class import make_class, make_course, make_demo_class
 from autograder.sandbox import Limits
 
-#: Students in the demo class.
-CLASS_SIZE = 8
 DUE = "2026-11-22 23:59:00 UTC"
 
 
@@ -43,23 +47,64 @@ def course_notebooks(course: Path) -> list[tuple[str, str, Path]]:
     return rows
 
 
-def grade_course_notebooks(console: Console, course: Path) -> bool:
-    """Grade solutions and released notebooks; True if each scores what it must."""
+#: Kinds of sample work that stop early: a stub raises at once, a broken file never runs.
+QUICK_KINDS = ("released", "cheat", "broken", "missing")
+
+
+def slowest_first(jobs: list[Job], kinds: dict[tuple[str, str], str]) -> list[Job]:
+    """``jobs`` in the order that ends a parallel batch soonest: the likely slowest first.
+
+    Complete notebooks of assignments whose checks train models take longest; released
+    stubs and cheating, broken or missing work (:data:`QUICK_KINDS`) stop early.
+
+    Args:
+        jobs: the submissions.
+        kinds: the kind of work of each, by ``(student, assignment)``.
+    """
+
+    def trains(job: Job) -> int:
+        return sum(check.trains for check in registry.assignment(job.assignment).graded)
+
+    def key(job: Job) -> tuple:
+        quick = kinds[(job.student, job.assignment)] in QUICK_KINDS
+        return quick, -trains(job), job.assignment, job.student
+
+    return sorted(jobs, key=key)
+
+
+def grade_course_notebooks(
+    console: Console, course: Path, scratch: Path, *, jobs: int
+) -> bool:  # fmt: skip
+    """Grade solutions and released notebooks in parallel; True if each scores what it must.
+
+    Args:
+        console: where the progress and the table go.
+        course: the course directory whose notebooks are graded.
+        scratch: where their results go (``autograded/<kind>/<assignment>/``).
+        jobs: how many notebooks to grade at once.
+    """
+    kinds = {}
+    todo = []
+    for assignment, kind, path in course_notebooks(course):
+        todo.append(Job(kind, assignment, path.parent, path))
+        kinds[(kind, assignment)] = kind
+    console.print(f"Grading the course's {len(todo)} notebooks, {jobs} at a time ...")
+    batch = Batch(scratch, jobs=jobs, limits=Limits(), gradebook=False)
+    outcomes = batch.run(slowest_first(todo, kinds), console)
     table = Table(title="Hidden checks on the course's own notebooks")
     for column in ("assignment", "notebook", "score / max", "time", "sandbox"):
         table.add_column(column)
     ok = True
-    for assignment, kind, path in course_notebooks(course):
-        with console.status(f"grading {path} ..."):
-            doc = grade_notebook(path, assignment=assignment)
-        expected = doc.max_score if kind == "solution" else 0
-        ok &= doc.score == expected
-        style = "green" if doc.score == expected else "red"
+    for outcome in sorted(outcomes, key=lambda o: (o.job.assignment, o.job.student != "solution")):
+        doc, job = outcome.results, outcome.job
+        expected = doc.max_score if job.student == "solution" else 0
+        good = doc.score == expected and outcome.status != "failed"
+        ok &= good
         table.add_row(
-            assignment,
-            str(path.relative_to(course)),
-            Text(f"{doc.score:g} / {doc.max_score:g}", style=style),
-            f"{doc.execution_time:.1f} s",
+            job.assignment,
+            str(job.notebook.relative_to(course)),
+            Text(f"{doc.score:g} / {doc.max_score:g}", style="green" if good else "red"),
+            f"{outcome.seconds:.1f} s",
             doc.extra.get("sandbox", "-"),
         )
     console.print(table)
@@ -74,20 +119,39 @@ def _as_expected(kind: str, score: float, max_score: float) -> bool:
     return score == 0  # cheat, broken, missing
 
 
-def grade_sample_class(console: Console, course_root: Path) -> bool:
-    """Grade a generated class in batch; True if every kind of work scored as it should."""
+def grade_sample_class(
+    console: Console, course_root: Path, *, class_size: int | None = None, jobs: int
+) -> bool:
+    """Grade a generated class in batch; True if every kind of work scored as it should.
+
+    Args:
+        console: where the progress and the tables go.
+        course_root: the course whose notebooks the class hands in.
+        class_size: ``None`` for the demo's class (each kind of work once), else this
+            many students, each handing in every assignment.
+        jobs: how many submissions to grade at once.
+    """
     course = course_root / "demo-course"
     assignments = [a for a in list(assignment_ids()) if (course_root / "source" / a).is_dir()]
     make_course(course, course_root)
-    kinds = make_class(course, course_root, assignments, CLASS_SIZE)
+    if class_size is None:
+        kinds = make_demo_class(course, course_root, assignments)
+    else:
+        kinds = make_class(course, course_root, assignments, class_size)
     book = CourseGradebook.of(course)
     for assignment in assignments:
         book.ensure_assignment(assignment)
         with Gradebook(book.db_url, book.course_id) as gb:
             gb.update_or_create_assignment(assignment, duedate=DUE)
-    jobs = find_jobs(course / "submitted")
-    console.print(f"\nGrading a sample class: {len(jobs)} submissions in {course} ...")
-    outcomes = Batch(course, jobs=os.cpu_count() or 1, limits=Limits()).run(jobs, console)
+    found = find_jobs(course / "submitted")
+    students = len({job.student for job in found})
+    console.print(
+        f"\nGrading a sample class: {len(found)} submissions of {students} students in "
+        f"{course}, {jobs} at a time ..."
+    )
+    outcomes: list[Outcome] = Batch(course, jobs=jobs, limits=Limits()).run(
+        slowest_first(found, kinds), console
+    )
     table = Table(title="The sample class, graded into nbgrader's gradebook")
     for column in ("student", "assignment", "submitted", "score / max", "time"):
         table.add_column(column)
@@ -120,12 +184,21 @@ def grade_sample_class(console: Console, course_root: Path) -> bool:
     return ok
 
 
-def main(*, course: str) -> int:
-    """Run the demo; 1 if any notebook or sample submission scored other than it should."""
+def main(*, course: str, class_size: int | None = None, jobs: int | None = None) -> int:
+    """Run the demo; 1 if any notebook or sample submission scored other than it should.
+
+    Args:
+        course: the course directory.
+        class_size: ``None`` for the demo's class (each kind of work once), else a
+            class of this many students who each hand in every assignment.
+        jobs: notebooks graded at once (default: the number of cores).
+    """
     console = Console()
     root = Path(course).resolve()
-    ok = grade_course_notebooks(console, root)
-    ok &= grade_sample_class(console, root)
+    jobs = jobs or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
+        ok = grade_course_notebooks(console, root, Path(scratch), jobs=jobs)
+    ok &= grade_sample_class(console, root, class_size=class_size, jobs=jobs)
     if not ok:
         console.print("[red]Something scored other than it should: see the red rows above.")
     return 0 if ok else 1

@@ -1,12 +1,16 @@
 """A class of sample submissions, for the demo and the benchmarks.
 
-Each student hands in one kind of work per assignment, cycling through: an
-honest solution, a partly finished notebook, a common mistake (the sample mistake
-of the assignment's table, :mod:`autograder.cases`), a cheat, a broken file, a
-late honest submission and a missing notebook. The submissions
-are built from the course's own released and solution notebooks, laid out as
-nbgrader collects them: ``submitted/<student>/<assignment>/<assignment>.ipynb``
-with a ``timestamp.txt``.
+There are seven kinds of work: an honest solution, a partly finished notebook, a
+common mistake (the sample mistake of the assignment's table, :mod:`autograder.cases`),
+a cheat, a broken file, a late honest submission and a missing notebook.
+:func:`make_demo_class` shows each kind once: one student per kind, on an assignment
+graded without training a model (each kind on another one), and the mistaken
+student hands in a Keras assignment too (:data:`KERAS_MISTAKE`), since a mistake is
+the one kind whose catching depends on the assignment's checks. :func:`make_class`
+makes a larger class: each student hands in every assignment, cycling through the
+kinds. The submissions are built from the course's own released and solution
+notebooks, laid out as nbgrader collects them:
+``submitted/<student>/<assignment>/<assignment>.ipynb`` with a ``timestamp.txt``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ NAMES = (
     "ada", "ben", "cleo", "dan", "eve", "finn", "gus", "hana", "ivo", "jun", "kai", "lea",
     "mo", "nia", "oto", "pia", "quin", "rui", "sol", "tea",
 )  # fmt: skip
+#: The Keras assignment the demo's mistaken student also hands in: of the assignments that
+#: train a model, the one whose mistaken notebook grades fastest (about 35 s on one core).
+KERAS_MISTAKE = "lstm"
 ON_TIME = "2026-11-20 09:00:00.000000 UTC"
 LATE = "2026-11-23 18:30:00.000000 UTC"
 
@@ -82,7 +89,10 @@ def handed_in(course_root: Path, assignment: str, kind: str) -> bytes | None:
 def make_class(
     course: Path, course_root: Path, assignments: list[str], n_students: int
 ) -> dict[tuple[str, str], str]:
-    """Write a class of ``n_students`` into ``course/submitted``.
+    """Write a class of ``n_students`` into ``course/submitted``, each handing in every assignment.
+
+    Student ``i`` hands in kind ``KINDS[(i + j) % 7]`` of assignment ``j``, so seven or
+    more students show every kind of work on every assignment.
 
     Args:
         course: the course directory to fill (its ``submitted/`` is replaced).
@@ -93,21 +103,78 @@ def make_class(
     Returns:
         The kind of each submission, by ``(student, assignment)``.
     """
+    kinds = {
+        (student_name(i), assignment): KINDS[(i + j) % len(KINDS)]
+        for i in range(n_students)
+        for j, assignment in enumerate(assignments)
+    }
+    return write_class(course, course_root, kinds)
+
+
+def demo_class(assignments: list[str]) -> dict[tuple[str, str], str]:
+    """Who hands in what in the demo: each kind of work once, mostly without Keras.
+
+    One student per kind (``ada`` honest, ``ben`` partial, ... ``gus`` missing). Kind
+    ``k`` goes to the ``k``-th of the assignments whose checks train no model (in turn,
+    so every one of them is seen), and the mistaken student also hands in
+    :data:`KERAS_MISTAKE` (else the first assignment that trains one), the one Keras
+    notebook of the class: a model's mistake must cost points too.
+
+    Args:
+        assignments: the assignment ids to choose from.
+
+    Returns:
+        The kind of each submission, by ``(student, assignment)``.
+
+    Example:
+        >>> demo_class(["activations", "backprop", "cnn", "lstm"])[("cleo", "lstm")]
+        'mistake'
+    """
+    trains = {a: any(check.trains for check in registry.assignment(a).graded) for a in assignments}
+    cheap = [a for a in assignments if not trains[a]] or list(assignments)
+    keras = [a for a in assignments if trains[a]]
+    kinds = {(student_name(k), cheap[k % len(cheap)]): kind for k, kind in enumerate(KINDS)}
+    if keras:
+        mistaken = student_name(KINDS.index("mistake"))
+        kinds[(mistaken, KERAS_MISTAKE if KERAS_MISTAKE in keras else keras[0])] = "mistake"
+    return kinds
+
+
+def make_demo_class(
+    course: Path, course_root: Path, assignments: list[str]
+) -> dict[tuple[str, str], str]:
+    """Write :func:`demo_class` into ``course/submitted`` (replaced); return its kinds."""
+    return write_class(course, course_root, demo_class(assignments))
+
+
+def write_class(
+    course: Path, course_root: Path, kinds: dict[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    """Write each ``(student, assignment)``'s kind of work into ``course/submitted`` (replaced).
+
+    Args:
+        course: the course directory to fill.
+        course_root: where the released and solution notebooks come from.
+        kinds: the kind of each submission, by ``(student, assignment)``.
+
+    Returns:
+        ``kinds``.
+    """
     submitted = course / "submitted"
     shutil.rmtree(submitted, ignore_errors=True)
-    kinds = {}
-    for i in range(n_students):
-        student = NAMES[i] if i < len(NAMES) else f"student{i:03d}"
-        for j, assignment in enumerate(assignments):
-            kind = KINDS[(i + j) % len(KINDS)]
-            folder = submitted / student / assignment
-            folder.mkdir(parents=True)
-            content = handed_in(course_root, assignment, kind)
-            if content is not None:
-                (folder / f"{assignment}.ipynb").write_bytes(content)
-            (folder / "timestamp.txt").write_text(LATE if kind == "late" else ON_TIME)
-            kinds[(student, assignment)] = kind
+    for (student, assignment), kind in kinds.items():
+        folder = submitted / student / assignment
+        folder.mkdir(parents=True)
+        content = handed_in(course_root, assignment, kind)
+        if content is not None:
+            (folder / f"{assignment}.ipynb").write_bytes(content)
+        (folder / "timestamp.txt").write_text(LATE if kind == "late" else ON_TIME)
     return kinds
+
+
+def student_name(i: int) -> str:
+    """The ``i``-th student's name: ``ada``, ``ben``, ... then ``student020`` and on."""
+    return NAMES[i] if i < len(NAMES) else f"student{i:03d}"
 
 
 def make_course(course: Path, course_root: Path) -> None:

@@ -307,3 +307,15 @@ def test_a_model_that_does_not_learn_keeps_at_most_half_of_build_cnn(mistake):
     """Compiled so that it cannot learn, or with a linear output (about 10-16% of the digits)."""
     kept, total = builder_points(ASSIGNMENT, "build_cnn", mistaken(ASSIGNMENT, mistake))
     assert total == 16 and kept <= total / 2, (mistake, kept)
+
+
+@pytest.mark.slow
+def test_a_model_that_learns_too_slowly_gets_a_share_of_the_learning_points():
+    """Adam at 5e-6 classifies about 41% of the digits after 8 epochs (seed 0): 0.37 of 8."""
+    submission = LocalSubmission(mistaken(ASSIGNMENT, "build_learning_rate_far_too_low"), seed=0)
+    (result,) = run_checks(ASSIGNMENT, submission, lambda name: name == LEARNING_CHECK)
+    accuracy = submission.metrics[METRIC]["value"]
+    assert 0 < result.score < result.max_score, (result.score, result.output)
+    assert result.score == round(8 * learning_credit(accuracy, floor=0.1, threshold=0.93,
+                                                     higher_is_better=True), 4)  # fmt: skip
+    assert "grow linearly" in result.output and f"{accuracy:.1%}" in result.output

@@ -6,6 +6,13 @@ These helpers are the checks' one way to ask the judge, so a check module says
 what it checks (a shape, a loss, a parameter budget, that training helps) and
 keeps only its properties, thresholds and hint texts.
 
+A learning check weighs at least as much as its builder's other checks together (a model
+that cannot learn passes those) and gives partial credit (:func:`expect_learning_credit`):
+linear from a floor that a model reaches without learning (chance, the majority class,
+predicting the mean, the naive forecast, the mean digit) to its threshold, computed in the
+grader from the predictions alone; a model that earned points before training and that
+training did not improve gets none.
+
 Example:
     >>> call = "build_cnn((28, 28, 1), 5)"
     >>> expect_loss(call, {"compiled": True, "loss": "categorical_crossentropy"},

@@ -252,6 +252,8 @@ def test_init_params_random_weights(submission, rng):
     params = _call_init_params(submission, n_in, n_hidden, n_out, seed)
     for name in ("W1", "W2"):
         weights = params[name]
+        # Exact, not statistical: weights drawn from any continuous law (normal, uniform,
+        # scaled by the fan-in or not) are all equal with probability 0 (6 entries or more).
         if np.all(weights == weights.flat[0]):
             fail(
                 f"`init_params({n_in}, {n_hidden}, {n_out}, seed={seed})['{name}']` has all "
@@ -280,6 +282,7 @@ def test_init_params_seed_reproducible(submission, rng):
                 f"Two calls `init_params({n_in}, {n_hidden}, {n_out}, seed={seed})` returned "
                 f"different `{name}`; expected the same weights for the same seed. {hint}"
             )
+    # Exact too: two seeds give equal continuous weights with probability 0.
     if all(np.array_equal(first[name], changed[name]) for name in ("W1", "W2")):
         fail(
             f"`init_params(..., seed={seed})` and `init_params(..., seed={other})` returned the "

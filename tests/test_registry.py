@@ -185,3 +185,26 @@ def test_a_changed_import_is_seen_without_a_new_registry(tmp_path):
     assert book.assignment("one").helpers == ()
     (book.checks_dir / "one.py").write_text("from autograder.checks import _h\n# changed\n")
     assert [p.name for p in book.assignment("one").helpers] == ["_h.py"]
+
+
+def test_a_check_made_by_unchanged_check_is_read_as_a_one_point_check(tmp_path):
+    book = _package(
+        tmp_path,
+        checks={
+            "one": """
+                FUNCTIONS = ("f", "g")
+                @points(2)
+                def test_f_values(submission, rng):
+                    pass
+                test_f_does_not_modify_input = unchanged_check("f", inputs)
+                test_g_alias = test_f_values
+                helper = unchanged_check("g", inputs)
+            """,
+        },
+        tasks={},
+    )
+    graded = book.assignment("one").graded
+    assert [(c.name, c.function, c.points, c.trains) for c in graded] == [
+        ("test_f_values", "f", 2.0, False),
+        ("test_f_does_not_modify_input", "f", 1.0, False),
+    ]

@@ -82,7 +82,7 @@ from autograder.checks.common import (
     points,
     report_metric,
 )
-from autograder.submission import StudentException
+from autograder.submission import CouldNotRun, StudentException
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = (
@@ -326,6 +326,8 @@ def _call(submission, function: str, call: str, *args, hint: str = "", **kwargs)
     try:
         return submission.call(function, *args, **kwargs)
     except StudentException as error:
+        if isinstance(error, CouldNotRun):  # it did not run: no hint about its values
+            raise
         fail(f"`{call}`: {error}. {hint}".strip())
 
 

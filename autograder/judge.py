@@ -63,6 +63,13 @@ def _load(export: dict, seed: int):
         raise Refused(_refusal(error)) from None
     if not isinstance(model, keras.Model):
         raise Refused(f"its configuration describes a {type(model).__name__}, not a model")
+    # A layer rebuilt from its config builds its own sublayers (MultiHeadAttention's
+    # projections) trainable even where the layer is frozen; freezing it again freezes them,
+    # so a frozen model stays frozen in the judge, as it was in the notebook.
+    frozen = [layer for layer in model._flatten_layers(include_self=False) if not layer.trainable]
+    for layer in frozen:
+        for sublayer in layer._flatten_layers(include_self=False):
+            sublayer.trainable = False
     compile_config = export.get("compile")
     if isinstance(compile_config, str):
         try:

@@ -106,9 +106,11 @@ MISTAKES = [
         edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
         words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
     ),
-    # No frozen classifier (model.trainable = False) here: rebuilt from its configuration,
-    # Keras's MultiHeadAttention makes its inner projections trainable again (it creates
-    # them when it is built, not from the layer's trainable flag), so it still learns.
+    Mistake(  # cannot learn: every layer frozen (the judge re-freezes MultiHeadAttention's projections)
+        "transformer_classifier_cannot_learn_frozen_layers", "build_transformer_classifier",
+        edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
+        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
+    ),
 ]  # fmt: skip
 
 #: The Keras tutorial's block: one Sequential feed-forward network, key_dim = embed_dim.

@@ -290,7 +290,7 @@ class CopyingSubmission(LocalSubmission):
         import copy
 
         from autograder import channel
-        from autograder.submission import FunctionMissing, NotImplementedYet, StudentException
+        from autograder.submission import FunctionMissing, NotImplementedYet, student_error
 
         func = self.namespace.get(function)
         if not callable(func):
@@ -302,7 +302,8 @@ class CopyingSubmission(LocalSubmission):
         except NotImplementedError:
             raise NotImplementedYet(function) from None
         except Exception as error:
-            raise StudentException(function, type(error).__name__, str(error)) from None
+            reply = {"error_type": type(error).__name__, "message": str(error)}
+            raise student_error(function, reply) from None
         after = (channel.unresolve(args), channel.unresolve(kwargs)) if return_args else ((), {})
         return copy.deepcopy(result), *copy.deepcopy(after)
 

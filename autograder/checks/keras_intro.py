@@ -234,11 +234,16 @@ def _split(submission, names, values, target) -> tuple[dict, str]:
     return _expect_pair(call, result, _SPLIT_PAIR), call
 
 
-def _run_task(submission, task: str, student: str, args: list) -> Any:
-    """Run a task of ours on a student function; the description it sends back."""
+def _run_task(submission, task: str, student: str, args: list, reports_args: bool = False) -> Any:
+    """Run a task of ours on a student function; the description it sends back.
+
+    ``reports_args``: the description includes what became of the arguments, which is
+    believed only from a process that reported the grader's canary call truly.
+    """
     return submission.task(
-        f"keras_intro.{task}", student, *args, timeout=BUILD_TIMEOUT, student=student
-    )
+        f"keras_intro.{task}", student, *args, timeout=BUILD_TIMEOUT, student=student,
+        reports_args=reports_args,
+    )  # fmt: skip
 
 
 def _expect_pair(call: str, result: Any, pair: str) -> dict:
@@ -358,8 +363,9 @@ def test_split_predictors_target_does_not_modify_input(submission, rng):
     names, values, target = _split_problem(rng)
     call = _split_call(names, target)
     result = _run_task(
-        submission, "split_frame", "split_predictors_target", [names, values, target]
-    )
+        submission, "split_frame", "split_predictors_target", [names, values, target],
+        reports_args=True,
+    )  # fmt: skip
     after = result if isinstance(result, dict) else {}
     columns = list(after.get("columns_after") or [])
     if columns != names and target not in columns:
@@ -535,7 +541,9 @@ def test_normalize_does_not_modify_inputs(submission, rng):
     """normalize leaves the train and test DataFrames it is given unchanged."""
     names, train, test = _normalize_problem(rng)
     call = _normalize_call(names, train, test)
-    result = _run_task(submission, "normalize_frames", "normalize", [names, train, test])
+    result = _run_task(
+        submission, "normalize_frames", "normalize", [names, train, test], reports_args=True
+    )
     after = result if isinstance(result, dict) else {}
     expect_unmodified(
         "normalize(train, test)",

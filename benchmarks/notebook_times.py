@@ -9,7 +9,12 @@ before and after, so that a busy machine shows in the figures.
 With ``--cells N`` it also prints each notebook's N slowest cells (by grade_id), to
 show where the time goes.
 
+With ``--against DIR`` (a folder laid out like solutions/, e.g. an older commit's, written
+with ``git archive``) each notebook runs from both, interleaved, and the ratio of the two
+times is printed: on a busy machine a ratio measured in one run means more than either time.
+
 Usage: python benchmarks/notebook_times.py [--only ID ...] [--repeats N] [--cells N]
+       [--against DIR]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import datetime
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,7 +65,7 @@ def run_notebook(notebook_path: Path) -> tuple[float, list[tuple[float, str]]]:
             notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}}
         )
         started = time.perf_counter()
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up warnings
         seconds = time.perf_counter() - started
     cells = sorted(
         (
@@ -77,6 +83,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="assignment ids")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--cells", type=int, default=0, help="show the N slowest cells")
+    parser.add_argument("--against", type=Path, default=None, help="another solutions folder")
     args = parser.parse_args()
     ids = args.only or list(assignment_ids())
     print(f"{os.cpu_count()} CPU cores; budget {BUDGET_SECONDS:.0f} s per notebook")
@@ -86,12 +93,21 @@ def main() -> None:
         if not path.exists():
             continue
         before = os.getloadavg()[0]
-        runs = [run_notebook(path) for _ in range(args.repeats)]
+        other = args.against / assignment / path.name if args.against else None
+        runs, others = [], []
+        for _ in range(args.repeats):
+            runs.append(run_notebook(path))
+            if other is not None and other.exists():
+                others.append(run_notebook(other)[0])
         seconds = statistics.median(run[0] for run in runs)
         after = os.getloadavg()[0]
+        versus = ""
+        if others:
+            other_seconds = statistics.median(others)
+            versus = f"  against {other_seconds:.1f} s: ratio {seconds / other_seconds:.2f}"
         print(
             f"{assignment:18s} {seconds:8.1f} {seconds / BUDGET_SECONDS:7.2f}"
-            f"  {before:.2f} -> {after:.2f}",
+            f"  {before:.2f} -> {after:.2f}{versus}",
             flush=True,
         )
         for cell_seconds, name in runs[-1][1][: args.cells]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import OperationalError, SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -148,12 +148,16 @@ class CourseGradebook:
             return written
 
     def _late_penalty(self, gb: Gradebook, student: str, assignment: str, notebook: str) -> None:
-        """nbgrader's own rule: the configured ``LateSubmissionPlugin`` decides the penalty."""
+        """nbgrader's own rule: the configured late plugin decides the penalty.
+
+        The plugin is ``c.AssignLatePenalties.plugin_class`` (nbgrader's
+        ``LateSubmissionPlugin`` unless the course names another), as for ``nbgrader autograde``.
+        """
         submission = gb.find_submission(assignment, student)
         submitted = gb.find_submission_notebook(notebook, assignment, student)
         submitted.late_submission_penalty = None
         if submission.total_seconds_late > 0:
-            plugin = LateSubmissionPlugin(config=self.config)
+            plugin = AssignLatePenalties(config=self.config).plugin_class(config=self.config)
             penalty = plugin.late_submission_penalty(
                 student, submitted.score, submission.total_seconds_late
             )

@@ -12,6 +12,7 @@ grades the submitted notebook with ``autograder grade``.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -201,6 +202,8 @@ def build_bundle(assignment: str, output: Path) -> Path:
 
 def main(*, assignment: str, output: str) -> int:
     """``autograder gradescope ASSIGNMENT``: write the bundle and say where it is."""
+    if output.endswith(("/", os.sep)):  # a folder, even one that does not exist yet
+        Path(output).mkdir(parents=True, exist_ok=True)
     path = build_bundle(assignment, Path(output))
     print(
         f"{assignment}: Gradescope autograder bundle -> {path}\n"

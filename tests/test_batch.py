@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.plugins import LateSubmissionPlugin
 from rich.console import Console
 
 from autograder import batch as batch_module
@@ -287,9 +288,25 @@ def test_two_instructors_grading_different_assignments_at_once_lose_no_grade(tmp
     assert scores_by_submission(gradebook_dump(course)) == EXPECTED
 
 
+class HalfOffWhenLate(LateSubmissionPlugin):
+    """A course's own late rule: half the score off, however late."""
+
+    def late_submission_penalty(self, student_id, score, total_seconds):
+        return score / 2
+
+
 @slow
-def test_late_submissions_follow_nbgraders_rules(tmp_path):
-    course = make_course(tmp_path, '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+@pytest.mark.parametrize(
+    ("config", "penalty"),
+    [
+        ('c.LateSubmissionPlugin.penalty_method = "zero"', lambda score: score),
+        (f'c.AssignLatePenalties.plugin_class = "{__name__}.HalfOffWhenLate"', lambda s: s / 2),
+    ],
+    ids=["nbgrader's zero rule", "the course's own plugin"],
+)
+def test_late_submissions_follow_nbgraders_rules(tmp_path, config, penalty):
+    """A late submission's penalty is what the configured late plugin says, as in nbgrader."""
+    course = make_course(tmp_path, f"\n{config}\n")
     book = CourseGradebook.of(course)
     book.ensure_assignment("backprop")
     with Gradebook(book.db_url, book.course_id) as gb:
@@ -299,7 +316,8 @@ def test_late_submissions_follow_nbgraders_rules(tmp_path):
         submission = gb.find_submission("backprop", "alice")
         assert submission.total_seconds_late == 24 * 3600
         notebook = gb.find_submission_notebook("backprop", "backprop", "alice")
-        assert notebook.score == 29 and notebook.late_submission_penalty == 29
+        full = sum(check.points for check in registry.assignment("backprop").graded)
+        assert notebook.score == full and notebook.late_submission_penalty == penalty(full)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -311,3 +311,9 @@ def test_main_says_where_the_bundle_is(tmp_path, capsys):
     assert gradescope.main(assignment=ASSIGNMENT, output=str(tmp_path / "gs.zip")) == 0
     assert str(tmp_path / "gs.zip") in capsys.readouterr().out
     assert zipfile.is_zipfile(tmp_path / "gs.zip")
+
+
+def test_main_writes_into_a_folder_it_makes(tmp_path):
+    """`--output gradescope/`: a folder that does not exist yet is made, the zip goes in it."""
+    assert gradescope.main(assignment=ASSIGNMENT, output=f"{tmp_path / 'new'}/") == 0
+    assert zipfile.is_zipfile(tmp_path / "new" / f"gradescope_{ASSIGNMENT}.zip")

@@ -30,6 +30,9 @@ c.GenerateAssignment.preprocessors = [
       "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata")),
     "autograder.generate.StampSource",
 ]  # fmt: skip
+# A solution's cells get 10 minutes each (nbgrader's default is 30 s; a busy 2-core machine
+# can spend longer than that importing TensorFlow).
+c.Execute.timeout = 600
 c.GenerateSolution.preprocessors = [
     *(NB + name for name in ("IncludeHeaderFooter", "LockCells", "ClearOutput",
       "ClearMarkScheme", "Execute")),

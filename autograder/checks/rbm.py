@@ -826,9 +826,10 @@ def test_contrastive_divergence_expected_cdk_update(submission, rng):
 
 
 #: Least rise of the exact mean log-likelihood (nats per row) over the 30 CD-1 steps of
-#: test_contrastive_divergence_raises_log_likelihood: correct CD gains 0.4 to 1.4 there,
-#: a flipped sign loses 9 or more.
-LOG_LIKELIHOOD_GAIN = 0.2
+#: test_contrastive_divergence_raises_log_likelihood. Measured, not derived: correct CD
+#: gained 0.13 nats or more over 1,000 seeds for each of seven correct variants (0.2
+#: failed one seed in 1,000), a flipped sign loses 9 or more; any rise at all is asked.
+LOG_LIKELIHOOD_GAIN = 0.0
 
 
 @points(2)

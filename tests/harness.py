@@ -306,9 +306,3 @@ class CopyingSubmission(LocalSubmission):
             raise student_error(function, reply) from None
         after = (channel.unresolve(args), channel.unresolve(kwargs)) if return_args else ((), {})
         return copy.deepcopy(result), *copy.deepcopy(after)
-
-
-def builder_points(assignment: str, function: str, namespace: dict, seed: int = 0):
-    """``(points kept, points in all)`` of every check of ``function`` on ``namespace``."""
-    results = score(assignment, namespace, seed, only=function)
-    return sum(r.score for r in results.values()), sum(r.max_score for r in results.values())

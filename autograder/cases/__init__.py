@@ -51,6 +51,8 @@ class Mistake:
         also: other checks that must catch it too, each with a phrase its message contains.
         slow: only a check that trains a model catches it (the kit's slow tests run it).
         sample: the sample class hands this mistake in.
+        learns: ``False`` for a model that does not learn (it cannot, or not the task):
+            its builder must keep at most half of its points.
     """
 
     id: str
@@ -62,6 +64,7 @@ class Mistake:
     also: dict[str, str] = field(default_factory=dict)
     slow: bool = False
     sample: bool = False
+    learns: bool = True
 
     def apply(self, reference: str) -> str:
         """The mistaken definitions: ``source``, or ``reference`` (a definition) with the edits."""

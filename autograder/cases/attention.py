@@ -104,12 +104,12 @@ MISTAKES = [
     Mistake(  # cannot learn, and passes every other check of build_transformer_classifier (test_attention.py)
         "transformer_classifier_cannot_learn_learning_rate_0", "build_transformer_classifier",
         edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
-        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
+        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen (the judge re-freezes MultiHeadAttention's projections)
         "transformer_classifier_cannot_learn_frozen_layers", "build_transformer_classifier",
         edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
-        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True,
+        words="learned nothing", check="test_build_transformer_classifier_learns_token_order", slow=True, learns=False,
     ),
 ]  # fmt: skip
 

@@ -102,12 +102,12 @@ MISTAKES = [
     Mistake(  # cannot learn, and passes every other check of build_autoencoder (test_autoencoder.py)
         "autoencoder_cannot_learn_learning_rate_0", "build_autoencoder",
         edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
-        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True,
+        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "autoencoder_cannot_learn_frozen_layers", "build_autoencoder",
         edits=[('    autoencoder.compile(', '    autoencoder.trainable = False\n    autoencoder.compile(')],
-        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True,
+        words="learned nothing", check="test_build_autoencoder_reconstructs_held_out_digits_like_pca", slow=True, learns=False,
     ),
 ]  # fmt: skip
 

@@ -65,6 +65,7 @@ MISTAKES = [
         "build_linear_output", "build_cnn",
         edits=[(_SOFTMAX, "Dense(n_classes)")],
         words="softmax", check="test_build_cnn_outputs_probabilities",
+        learns=False,
     ),
     Mistake(
         "build_relu_output", "build_cnn",
@@ -132,12 +133,12 @@ MISTAKES = [
     Mistake(  # cannot learn, and passes every other check of build_cnn (test_cnn.py)
         "cnn_cannot_learn_learning_rate_0", "build_cnn",
         edits=[('optimizer="adam"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0)')],
-        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True,
+        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "cnn_cannot_learn_frozen_layers", "build_cnn",
         edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
-        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True,
+        words="learned nothing", check="test_build_cnn_classifies_held_out_digits", slow=True, learns=False,
     ),
 ]  # fmt: skip
 

@@ -234,22 +234,22 @@ def normalize(train, test):
     Mistake(  # cannot learn, and passes every other check of build_regression_model (test_keras_intro.py)
         "regression_model_cannot_learn_learning_rate_0", "build_regression_model",
         edits=[('optimizer="adam", loss="mse"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0), loss="mse"')],
-        words="learned nothing", check="test_build_regression_model_beats_the_mean", slow=True,
+        words="learned nothing", check="test_build_regression_model_beats_the_mean", slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "regression_model_cannot_learn_frozen_layers", "build_regression_model",
         edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
-        words="learned nothing", check="test_build_regression_model_beats_the_mean", slow=True,
+        words="learned nothing", check="test_build_regression_model_beats_the_mean", slow=True, learns=False,
     ),
     Mistake(  # cannot learn, and passes every other check of build_classification_model (test_keras_intro.py)
         "classification_model_cannot_learn_learning_rate_0", "build_classification_model",
         edits=[('optimizer="adam", loss="categorical_crossentropy"', 'optimizer=keras.optimizers.Adam(learning_rate=0.0), loss="categorical_crossentropy"')],
-        words="learned nothing", check="test_build_classification_model_beats_the_majority_class", slow=True,
+        words="learned nothing", check="test_build_classification_model_beats_the_majority_class", slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "classification_model_cannot_learn_frozen_layers", "build_classification_model",
         edits=[('    model.compile(', '    model.trainable = False\n    model.compile(')],
-        words="learned nothing", check="test_build_classification_model_beats_the_majority_class", slow=True,
+        words="learned nothing", check="test_build_classification_model_beats_the_majority_class", slow=True, learns=False,
     ),
 ]  # fmt: skip
 

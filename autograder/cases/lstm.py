@@ -214,7 +214,7 @@ MISTAKES = [
         ],
         words="learned nothing",
         check="test_build_lstm_model_beats_naive_forecast",
-        slow=True,
+        slow=True, learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "lstm_model_cannot_learn_frozen_layers",
@@ -222,7 +222,7 @@ MISTAKES = [
         edits=[("    model.compile(", "    model.trainable = False\n    model.compile(")],
         words="learned nothing",
         check="test_build_lstm_model_beats_naive_forecast",
-        slow=True,
+        slow=True, learns=False,
     ),
 ]
 

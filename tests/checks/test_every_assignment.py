@@ -313,6 +313,43 @@ def mistake_results(assignment: str, mistake_id: str) -> dict:
     return score(assignment, namespace, CASE_SEED, wanted.__contains__)
 
 
+def _not_learning() -> list:
+    """``pytest.param``s of the tables' models that do not learn (``learns=False``)."""
+    return [
+        pytest.param(assignment, case, id=f"{assignment}-{case.id}")
+        for assignment in ASSIGNMENTS
+        for case in cases.load(assignment).mistakes
+        if not case.learns
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "mistake"), _not_learning())
+def test_a_model_that_does_not_learn_keeps_at_most_half_of_its_builder(assignment, mistake):
+    """A model that cannot learn (learning rate 0, frozen layers) or does not learn the task
+    (a linear output) keeps at most half of its builder's points, on the case seed."""
+    book = registry.assignment(assignment)
+    names = {check.name for check in book.checks_of(mistake.function)}
+    if mistake.slow:  # the run of test_mistake_is_caught_by_a_check_of_its_function
+        results = mistake_results(assignment, mistake.id)
+    else:  # that run skipped the learning checks
+        namespace = reference(assignment, mistaken_source(assignment, mistake))
+        results = score(assignment, namespace, CASE_SEED, names.__contains__)
+    assert names <= set(results), names - set(results)
+    kept = sum(results[name].score for name in names)
+    total = sum(results[name].max_score for name in names)
+    assert kept <= total / 2, (mistake.id, kept, total)
+
+
+def test_every_builder_has_a_model_that_cannot_learn_in_its_table():
+    """Each function with a learning check has a table mistake that does not learn."""
+    for assignment in ASSIGNMENTS:
+        book = registry.assignment(assignment)
+        learners = {c.function for c in book.graded if c.trains}
+        tried = {m.function for m in cases.load(assignment).mistakes if not m.learns}
+        assert learners <= tried, (assignment, learners - tried)
+
+
 @pytest.mark.parametrize(("assignment", "mistake"), _cases("mistakes"))
 def test_mistake_is_caught_by_a_check_of_its_function(assignment, mistake):
     """Each known mistake fails a check of its own function (the one meant for it, when

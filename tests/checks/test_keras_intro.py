@@ -21,7 +21,6 @@ from tests.harness import (
     GRADER_FAULT,
     ROOT,
     SyntheticTraining,
-    builder_points,
     learning_outcome,
     mistaken,
     reference,
@@ -283,14 +282,3 @@ def test_classification_check_gives_partial_credit_from_the_majority_class(
     assert got == pytest.approx(expected, abs=0.01) and got <= max(expected, 0)
     if got < 1:
         assert f"at most {majority:.0%} (about what always answering the most common" in message
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("function", "mistake"),
-    [("build_regression_model", "regression_model_cannot_learn_learning_rate_0"),
-     ("build_classification_model", "classification_model_cannot_learn_learning_rate_0")],
-)  # fmt: skip
-def test_a_model_that_cannot_learn_keeps_at_most_half(function, mistake):
-    kept, total = builder_points(ASSIGNMENT, function, mistaken(ASSIGNMENT, mistake))
-    assert kept <= total / 2, (mistake, kept, total)

@@ -18,9 +18,7 @@ from tests.checks.test_every_assignment import mistake_results
 from tests.harness import (
     FLOAT_RUN,
     SyntheticTraining,
-    builder_points,
     learning_outcome,
-    mistaken,
     reference,
     reference_training_run,
     score,
@@ -173,10 +171,3 @@ def test_learning_check_gives_partial_credit_from_the_naive_forecast(monkeypatch
         assert f"error {ratio:.2f} times that of the naive forecast" in message
         assert "at most 0.60" in message and "at least 1.00 (the naive forecast" in message
         assert f": {fraction:.0%} of this check's points" in message
-
-
-@pytest.mark.slow
-def test_a_model_that_cannot_learn_keeps_at_most_half():
-    namespace = mistaken(ASSIGNMENT, "lstm_model_cannot_learn_learning_rate_0")
-    kept, total = builder_points(ASSIGNMENT, "build_lstm_model", namespace)
-    assert total == 10 and kept <= total / 2, kept

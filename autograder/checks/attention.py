@@ -62,6 +62,7 @@ from autograder.checks._keras import (
 )
 from autograder.checks._reference import sigmoid, softmax
 from autograder.checks.common import (
+    Inputs,
     describe,
     diagnose,
     expect_array,
@@ -73,6 +74,7 @@ from autograder.checks.common import (
     points,
     report_metric,
     trains,
+    unchanged_check,
 )
 from autograder.submission import (
     StudentException,
@@ -1172,7 +1174,6 @@ def test_build_transformer_classifier_learns_token_order(submission, rng):
 # Inputs unchanged: one shared check per function (common.unchanged_check)
 # ---------------------------------------------------------------------------
 
-from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
 
 #: Graded functions without an inputs-unchanged check, and why (the Keras layer and the
 #: builder are judged as models and take sizes only).

@@ -56,6 +56,7 @@ from autograder.checks._keras import (
     training_seed,
 )
 from autograder.checks.common import (
+    Inputs,
     describe,
     expect_finite,
     expect_finite_array,
@@ -64,6 +65,7 @@ from autograder.checks.common import (
     points,
     report_metric,
     trains,
+    unchanged_check,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -793,8 +795,6 @@ def test_add_noise_zero_factor_returns_images(submission, rng):
 # ---------------------------------------------------------------------------
 # Inputs unchanged: one shared check per function (common.unchanged_check)
 # ---------------------------------------------------------------------------
-
-from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
 
 
 def _add_noise_inputs(rng: np.random.Generator) -> Inputs:

@@ -48,6 +48,7 @@ from autograder.checks._keras import (
     training_seed,
 )
 from autograder.checks.common import (
+    Inputs,
     describe,
     expect_array,
     expect_finite,
@@ -59,6 +60,7 @@ from autograder.checks.common import (
     rel_error,
     report_metric,
     trains,
+    unchanged_check,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -581,8 +583,6 @@ def test_build_cnn_classifies_held_out_digits(submission, rng):
 # ---------------------------------------------------------------------------
 # Inputs unchanged: one shared check per function (common.unchanged_check)
 # ---------------------------------------------------------------------------
-
-from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
 
 
 def _preprocess_inputs(rng: np.random.Generator) -> list[Inputs]:

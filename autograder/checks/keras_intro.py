@@ -60,6 +60,7 @@ from autograder.checks._keras import (
     predictions as untrained_predictions,
 )
 from autograder.checks.common import (
+    Inputs,
     describe,
     diagnose,
     expect_finite,
@@ -71,6 +72,7 @@ from autograder.checks.common import (
     points,
     report_metric,
     trains,
+    unchanged_check,
 )
 
 #: The student functions these checks grade (curriculum order).
@@ -1003,8 +1005,6 @@ def _majority_rate(one_hot: np.ndarray) -> float:
 # split_predictors_target and normalize take DataFrames, which a task builds in the
 # child: their checks above compare what the task reports of them after the call.
 # ---------------------------------------------------------------------------
-
-from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
 
 
 def _to_one_hot_inputs(rng: np.random.Generator) -> Inputs:

@@ -47,6 +47,7 @@ from autograder.checks._keras import (
 from autograder.checks._reference import sigmoid
 from autograder.checks.common import (
     RTOL_ANALYTIC,
+    Inputs,
     describe,
     diagnose,
     expect_array,
@@ -58,6 +59,7 @@ from autograder.checks.common import (
     rel_error,
     report_metric,
     trains,
+    unchanged_check,
 )
 from autograder.submission import StudentException, SubmissionError
 
@@ -700,8 +702,6 @@ def test_build_lstm_model_beats_naive_forecast(submission, rng):
 # ---------------------------------------------------------------------------
 # Inputs unchanged: one shared check per function (common.unchanged_check)
 # ---------------------------------------------------------------------------
-
-from autograder.checks.common import Inputs, unchanged_check  # noqa: E402
 
 
 def _cell_inputs(rng: np.random.Generator) -> Inputs:

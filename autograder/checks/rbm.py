@@ -73,14 +73,17 @@ from autograder.checks._reference import sigmoid
 from autograder.checks.common import (
     RTOL_ANALYTIC,
     Generator,
+    Inputs,
     describe,
     diagnose,
     expect_array,
     expect_finite,
+    expect_finite_array,
     expect_shape,
     fail,
     points,
     report_metric,
+    unchanged_check,
 )
 from autograder.submission import CouldNotRun, StudentException
 
@@ -986,8 +989,6 @@ def test_reconstruct_values(submission, rng):
 # ---------------------------------------------------------------------------
 # Inputs unchanged: one shared check per function (common.unchanged_check)
 # ---------------------------------------------------------------------------
-
-from autograder.checks.common import Inputs, expect_finite_array, unchanged_check  # noqa: E402
 
 
 def _probabilities_inputs(first: str, bias: str):

@@ -414,12 +414,16 @@ class LocalSubmission(Submission):
         super().__init__(seed)
         self.namespace = namespace
 
+    #: How arguments and results cross between the checks and the functions: through
+    #: the channel's encoding, as to and from a sandbox.
+    copy_value = staticmethod(channel.roundtrip)
+
     def _call(self, function, args, kwargs, return_args):
         func = self.namespace.get(function)
         if not callable(func):
             raise FunctionMissing(function)
-        args = channel.resolve_markers(channel.roundtrip(tuple(args)), self.namespace)
-        kwargs = channel.resolve_markers(channel.roundtrip(dict(kwargs)), self.namespace)
+        args = channel.resolve_markers(self.copy_value(tuple(args)), self.namespace)
+        kwargs = channel.resolve_markers(self.copy_value(dict(kwargs)), self.namespace)
         try:
             result = func(*args, **kwargs)
         except NotImplementedError:
@@ -430,15 +434,15 @@ class LocalSubmission(Submission):
                 {"error_type": type(error).__name__, "message": str(error)},
             ) from None
         try:
-            result = channel.roundtrip(result)
+            result = self.copy_value(result)
         except channel.ChannelError as error:
             raise BadReturn(function, str(error)) from None
         if not return_args:
             return result, (), {}
         return (
             result,
-            channel.roundtrip(channel.unresolve(args)),
-            channel.roundtrip(channel.unresolve(kwargs)),
+            self.copy_value(channel.unresolve(args)),
+            self.copy_value(channel.unresolve(kwargs)),
         )
 
     def _judge(self, action, payload, timeout):

@@ -8,6 +8,7 @@ a fraction of a second per run.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -286,23 +287,4 @@ class CopyingSubmission(LocalSubmission):
     channel's limits; the generic suite, through :class:`LocalSubmission`, checks those.
     """
 
-    def _call(self, function, args, kwargs, return_args):
-        import copy
-
-        from autograder import channel
-        from autograder.submission import FunctionMissing, NotImplementedYet, student_error
-
-        func = self.namespace.get(function)
-        if not callable(func):
-            raise FunctionMissing(function)
-        args = channel.resolve_markers(copy.deepcopy(tuple(args)), self.namespace)
-        kwargs = channel.resolve_markers(copy.deepcopy(dict(kwargs)), self.namespace)
-        try:
-            result = func(*args, **kwargs)
-        except NotImplementedError:
-            raise NotImplementedYet(function) from None
-        except Exception as error:
-            reply = {"error_type": type(error).__name__, "message": str(error)}
-            raise student_error(function, reply) from None
-        after = (channel.unresolve(args), channel.unresolve(kwargs)) if return_args else ((), {})
-        return copy.deepcopy(result), *copy.deepcopy(after)
+    copy_value = staticmethod(copy.deepcopy)

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import warnings  # noqa: E402
 
 from tests.checks.test_rbm import ASSIGNMENT, STATISTICAL, case_namespace  # noqa: E402
 from tests.harness import failing_seeds  # noqa: E402

@@ -48,9 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
+import course_data
 from autograder import heldout, monitor
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+#: The course's own data (public: no held-out part), which notebooks import; bound
+#: read-only into every sandbox, wherever it is installed.
+DATA_PACKAGE_DIR = Path(course_data.__file__).resolve().parent
 #: Where the child's files are mounted inside the sandbox.
 CHILD_DIR_INSIDE = "/opt/autograder-child"
 #: The submission's working folder inside the sandbox.
@@ -259,8 +263,8 @@ def _launch_spec(root, uid, size, stage, cgroups, rlimits, argv) -> dict:
 
 
 def _python_roots() -> list[Path]:
-    """Folders the child's Python needs: its prefixes and any site-packages outside them."""
-    roots: list[Path] = []
+    """Folders the child's Python needs: its prefixes, any site-packages outside them, the course's data."""
+    roots: list[Path] = [DATA_PACKAGE_DIR]
     for entry in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
         roots.append(Path(entry))
         roots.append(Path(entry).resolve())

@@ -320,11 +320,175 @@ def act_autoencoder(payload: dict) -> dict:
     }
 
 
+# -- transfer learning (the capstone) -------------------------------------------------
+def _effectively_trainable(model) -> set[int]:
+    """The ids of the weights that training ``model`` would change (a frozen container's
+    layers stay frozen, whatever their own flags say)."""
+    return {id(weight) for weight in model.trainable_weights}
+
+
+def _transfer_facts(model, base_layers: list) -> dict:
+    """:func:`describe`, and for each of the base's layers (by name) whether it trains."""
+    import keras
+
+    trainable = _effectively_trainable(model)
+    by_name = {layer.name: layer for layer in _all_layers(model)}
+    base = []
+    for name in base_layers:
+        layer = by_name.get(str(name))
+        if layer is None:
+            base.append({"name": str(name), "found": False})
+            continue
+        weights = layer.weights
+        base.append({
+            "name": str(name), "found": True, "class": type(layer).__name__,
+            "n_weights": int(sum(int(np.prod(w.shape)) for w in weights)),
+            "n_trainable": int(sum(int(np.prod(w.shape)) for w in weights if id(w) in trainable)),
+        })  # fmt: skip
+    in_base = {id(w) for name in base_layers if str(name) in by_name
+               for w in by_name[str(name)].weights}  # fmt: skip
+    optimizer = getattr(model, "optimizer", None)
+    rate = None
+    try:
+        rate = float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    except Exception:  # no optimizer, or a schedule
+        rate = None
+    return {
+        **describe(model),
+        "base": base,
+        "head_trainable": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights
+                                  if id(w) not in in_base)),
+        "optimizer": type(optimizer).__name__ if optimizer is not None else None,
+        "learning_rate": rate,
+    }  # fmt: skip
+
+
+def _set_base_weights(model, weights: dict) -> None:
+    """Give the model's layers of the base the grader's pretrained weights, by name."""
+    by_name = {layer.name: layer for layer in _all_layers(model)}
+    for name, arrays in weights.items():
+        layer = by_name.get(str(name))
+        if layer is None:
+            raise Refused(
+                f"the model has no layer `{str(name)[:60]}` of the base it was given: build "
+                "the classifier on base_model itself (call it, or use its input and output)"
+            )
+        try:
+            layer.set_weights([np.asarray(a) for a in arrays])
+        except ValueError as error:
+            raise Refused(
+                f"its layer `{name}` does not fit the base's weights ({_short(error)})"
+            ) from None
+
+
+def _copy_weights(source, target) -> None:
+    """``target`` takes ``source``'s weights, layer by layer: by name, else in order."""
+    sources = [layer for layer in _all_layers(source) if layer.weights]
+    targets = [layer for layer in _all_layers(target) if layer.weights]
+    by_name = {layer.name: layer for layer in sources}
+    if all(layer.name in by_name for layer in targets):
+        pairs = [(by_name[layer.name], layer) for layer in targets]
+    elif len(sources) == len(targets):
+        pairs = list(zip(sources, targets, strict=True))
+    else:
+        raise Refused("the model unfreeze_top_layers returned is not the model it was given")
+    for old, new in pairs:
+        try:
+            new.set_weights(old.get_weights())
+        except ValueError:
+            raise Refused(
+                "the model unfreeze_top_layers returned is not the model it was "
+                "given (its layers have other shapes)"
+            ) from None
+
+
+def _batch_norm_state(model, names: list) -> dict:
+    by_name = {layer.name: layer for layer in _all_layers(model)}
+    return {
+        name: [np.asarray(w) for w in by_name[name].non_trainable_weights]
+        for name in names
+        if name in by_name and type(by_name[name]).__name__ == "BatchNormalization"
+    }
+
+
+def _fit(model, payload: dict, epochs: int, seed: int) -> None:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model.fit(
+        np.asarray(payload["x_train"], dtype="float32"),
+        np.asarray(payload["y_train"], dtype="float32"),
+        epochs=int(epochs), batch_size=int(payload.get("batch_size", 32)), verbose=0,
+        shuffle=True,
+    )  # fmt: skip
+
+
+def act_transfer(payload: dict) -> dict:
+    """The models of ``build_transfer_model`` and ``unfreeze_top_layers``, judged together.
+
+    ``{"exports": [built, (unfrozen)], "base_layers": [names], "seed", "base_weights":
+    {layer name: [arrays]} (optional), "x" (optional), "x_train", "y_train", "x_test",
+    "epochs", "fine_tune_epochs", "batch_size" (optional)}``. The built model gets the
+    base's pretrained weights, is run on ``x`` (as built, and with the first weights of the
+    base's last weighted layer negated, which a model that classifies the base's output
+    notices), and trained for ``epochs``; the unfrozen model takes the trained weights and
+    is trained for ``fine_tune_epochs`` more, as its own compile settings say.
+
+    Returns:
+        ``{"facts": [per model: describe() with "base", "head_trainable", "optimizer",
+        "learning_rate"], "outputs", "perturbed", "before", "after", "tuned",
+        "batch_norm_changed": [names]}`` (what was not asked is absent).
+    """
+    exports = payload.get("exports")
+    if not isinstance(exports, list) or not 1 <= len(exports) <= 2:
+        raise Refused("one or two models are needed")
+    seed = int(payload.get("seed", 0))
+    base_layers = [str(n) for n in payload.get("base_layers") or []]
+    models = [_load(export, seed) for export in exports]
+    if isinstance(payload.get("base_weights"), dict):
+        for model in models:
+            _set_base_weights(model, payload["base_weights"])
+    result: dict = {"facts": [_transfer_facts(model, base_layers) for model in models]}
+    built = models[0]
+    if payload.get("x") is not None:
+        result["outputs"] = _run(built, payload["x"])
+        weighted = [name for name in base_layers
+                    if any(layer.name == name and layer.weights for layer in _all_layers(built))]  # fmt: skip
+        if weighted:
+            layer = next(lay for lay in _all_layers(built) if lay.name == weighted[-1])
+            saved = layer.get_weights()
+            layer.set_weights([-saved[0], *saved[1:]])
+            result["perturbed"] = _run(built, payload["x"])
+            layer.set_weights(saved)
+    if payload.get("x_train") is None:
+        return result
+    for model in models:
+        if not getattr(model, "compiled", False):
+            raise Refused("it is not compiled (call model.compile(...) before returning it)")
+    x_test = payload["x_test"]
+    result["before"] = _predict(built, x_test)
+    _fit(built, payload, int(payload["epochs"]), seed + 1)
+    result["after"] = _predict(built, x_test)
+    if len(models) == 2 and int(payload.get("fine_tune_epochs") or 0) > 0:
+        tuned = models[1]
+        _copy_weights(built, tuned)
+        start = _batch_norm_state(tuned, base_layers)
+        _fit(tuned, payload, int(payload["fine_tune_epochs"]), seed + 2)
+        end = _batch_norm_state(tuned, base_layers)
+        result["tuned"] = _predict(tuned, x_test)
+        result["batch_norm_changed"] = [
+            name for name in start
+            if not all(np.array_equal(a, b) for a, b in zip(start[name], end[name], strict=True))
+        ]  # fmt: skip
+    return result
+
+
 HANDLERS = {
     "describe": act_describe,
     "predict": act_predict,
     "fit_predict": act_fit_predict,
     "autoencoder": act_autoencoder,
+    "transfer": act_transfer,
 }
 
 

@@ -311,6 +311,8 @@ class Submission:
         student: str | None = None,
         doing: str | None = None,
         input_shapes: list | None = None,
+        task: str = EXPORT_TASK,
+        task_kwargs: dict | None = None,
         **data: Any,
     ) -> Any:
         """Judge the model of ``builder(*args, **kwargs)`` where no student code runs.
@@ -331,6 +333,9 @@ class Submission:
                 the child rebuilds as a functional model); by default the shape of
                 ``x`` or ``x_train`` (the autoencoder's: ``x``, ``x``, ``codes``).
             timeout, student, doing: as for :meth:`task`.
+            task, task_kwargs: another export task than the builder's call, with its
+                keywords (the capstone's ``transfer.export`` builds on a base of the
+                grader's); its exports are all judged together (``payload["exports"]``).
 
         Raises:
             SubmissionError: the build failed, or the model cannot be judged (the
@@ -342,18 +347,28 @@ class Submission:
         """
         from autograder import judging
 
-        if input_shapes is None:
-            input_shapes = judging.input_shapes(action, data)
-        exported = self.task(
-            EXPORT_TASK, builder, args=list(args), kwargs=kwargs, pick=pick,
-            seed=int(seed), every=action == "autoencoder", input_shapes=input_shapes, timeout=timeout, student=student, doing=doing,
-        )  # fmt: skip
+        if task != EXPORT_TASK:
+            exported = self.task(
+                task, timeout=timeout, student=student, doing=doing, seed=int(seed),
+                **(task_kwargs or {}),
+            )  # fmt: skip
+        else:
+            if input_shapes is None:
+                input_shapes = judging.input_shapes(action, data)
+            exported = self.task(
+                EXPORT_TASK, builder, args=list(args), kwargs=kwargs, pick=pick,
+                seed=int(seed), every=action == "autoencoder", input_shapes=input_shapes, timeout=timeout, student=student, doing=doing,
+            )  # fmt: skip
         try:
             exports = judging.check_exports(exported)
         except judging.ModelRefused as error:
             raise self._judged_error(str(error), student or builder, doing) from None
         payload: dict[str, Any] = {"seed": int(seed), **data}
-        if action == "autoencoder":
+        if task != EXPORT_TASK:
+            if not exports:
+                raise self._judged_error("no model came back", student or builder, doing)
+            payload["exports"] = exports
+        elif action == "autoencoder":
             returned = exported.get("returned") if isinstance(exported, dict) else None
             if len(exports) != 3:
                 return {"returned": returned, "models": {}, "outputs": {}, "errors": {}}

@@ -55,6 +55,8 @@ from course_data import aircraft
 
 #: The student functions these checks grade (curriculum order).
 FUNCTIONS = ("load_image_datasets", "build_transfer_model", "unfreeze_top_layers")
+#: The functions that take or return Keras objects (datasets, models), not numpy arrays.
+KERAS_FUNCTIONS = FUNCTIONS
 #: Installed data sets with held-out rows (none: the held-out photographs are drawn per run).
 DATASETS = ()
 

@@ -21,6 +21,7 @@ from tests.harness import (
     GRADER_FAULT,
     ROOT,
     assert_caught_helpfully,
+    check_module,
     failed_checks_of,
     messages_with_float_arrays,
     mistaken_source,
@@ -123,12 +124,17 @@ def test_notebook_solution_cells_define_every_function(assignment):
 
 
 def _is_keras_builder(function: str) -> bool:
-    """A model builder (``build_*``) or a Keras layer class (CamelCase): judged in a task.
+    """A model builder (``build_*``), a Keras layer class (CamelCase), or a function its
+    check module lists in ``KERAS_FUNCTIONS`` (it takes or returns Keras objects, such as
+    datasets or a model): judged in a task.
 
     Every other graded function takes and returns numpy arrays (or pandas objects).
     """
-    return function.startswith("build_") or function[:1].isupper()
+    return function.startswith("build_") or function[:1].isupper() or function in _TASK_JUDGED
 
+
+#: The graded functions that check modules list as taking or returning Keras objects.
+_TASK_JUDGED = {f for a in ASSIGNMENTS for f in getattr(check_module(a), "KERAS_FUNCTIONS", ())}
 
 #: Which entries of each array a NaN answer keeps: none, the first (an answer that is
 #: NaN everywhere but in one entry), or the zeros (NaN in place of every nonzero entry,

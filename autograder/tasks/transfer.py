@@ -140,7 +140,7 @@ def export(
     """
     import keras
 
-    for name in ("build_transfer_model",) + (("unfreeze_top_layers",) if n_layers else ()):
+    for name in (("unfreeze_top_layers",) if n_layers else ()) + ("build_transfer_model",):
         if not callable(namespace.get(name)):
             raise NameError(f"name '{name}' is not defined")
     keras.utils.set_random_seed(int(seed))

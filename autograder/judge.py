@@ -382,23 +382,20 @@ def _set_base_weights(model, weights: dict) -> None:
 
 
 def _copy_weights(source, target) -> None:
-    """``target`` takes ``source``'s weights, layer by layer: by name, else in order."""
-    sources = [layer for layer in _all_layers(source) if layer.weights]
-    targets = [layer for layer in _all_layers(target) if layer.weights]
-    by_name = {layer.name: layer for layer in sources}
-    if all(layer.name in by_name for layer in targets):
-        pairs = [(by_name[layer.name], layer) for layer in targets]
-    elif len(sources) == len(targets):
-        pairs = list(zip(sources, targets, strict=True))
-    else:
-        raise Refused("the model unfreeze_top_layers returned is not the model it was given")
-    for old, new in pairs:
+    """``target`` takes ``source``'s weights, layer by layer of the same name."""
+    by_name = {layer.name: layer for layer in _all_layers(source)}
+    for layer in _all_layers(target):
+        if not layer.weights:
+            continue
+        twin = by_name.get(layer.name)
         try:
-            new.set_weights(old.get_weights())
+            if twin is None:
+                raise ValueError(layer.name)
+            layer.set_weights(twin.get_weights())
         except ValueError:
             raise Refused(
-                "the model unfreeze_top_layers returned is not the model it was "
-                "given (its layers have other shapes)"
+                "the model unfreeze_top_layers returned is not the model it was given (its "
+                f"layer `{layer.name[:60]}` is not the same); return the model itself"
             ) from None
 
 
@@ -452,10 +449,10 @@ def act_transfer(payload: dict) -> dict:
     built = models[0]
     if payload.get("x") is not None:
         result["outputs"] = _run(built, payload["x"])
-        weighted = [name for name in base_layers
-                    if any(layer.name == name and layer.weights for layer in _all_layers(built))]  # fmt: skip
+        by_name = {layer.name: layer for layer in _all_layers(built)}
+        weighted = [by_name[n] for n in base_layers if n in by_name and by_name[n].weights]
         if weighted:
-            layer = next(lay for lay in _all_layers(built) if lay.name == weighted[-1])
+            layer = weighted[-1]
             saved = layer.get_weights()
             layer.set_weights([-saved[0], *saved[1:]])
             result["perturbed"] = _run(built, payload["x"])

@@ -201,13 +201,14 @@ def write_tree(root: Path, seed: int = SEED, per_class: dict | None = None,
 
 def base_weights() -> dict[str, list[np.ndarray]]:
     """The pretrained base's weights by layer name, in each layer's own order (numpy only)."""
+    weights: dict[str, list[np.ndarray]] = {}
     with np.load(BASE_WEIGHTS_PATH) as stored:
-        names = sorted({key.rsplit("/", 1)[0] for key in stored.files})
-        return {
-            name: [stored[f"{name}/{i}"] for i in range(sum(
-                1 for key in stored.files if key.rsplit("/", 1)[0] == name))]
-            for name in names
-        }  # fmt: skip
+        keys = sorted(
+            stored.files, key=lambda key: (key.rsplit("/", 1)[0], int(key.rsplit("/", 1)[1]))
+        )
+        for key in keys:
+            weights.setdefault(key.rsplit("/", 1)[0], []).append(stored[key])
+    return weights
 
 
 def load_base():

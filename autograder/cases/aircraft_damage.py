@@ -30,6 +30,11 @@ MISTAKES = [
         check="test_load_image_datasets_rescales_pixels_to_unit_interval",
         sample=True,
     ),
+    Mistake(  # and no other check fails (tests/checks/test_aircraft_damage.py)
+        "loader_divides_by_256", "load_image_datasets",
+        edits=[("keras.layers.Rescaling(1 / 255)", "keras.layers.Rescaling(1 / 256)")],
+        words="divided by 255", check="test_load_image_datasets_rescales_pixels_to_unit_interval",
+    ),
     Mistake(
         "loader_hard_codes_the_class_names",
         "load_image_datasets",
@@ -180,7 +185,7 @@ MISTAKES = [
         "unfreeze_with_a_learning_rate_of_zero",
         "unfreeze_top_layers",
         edits=[(_ADAM, "keras.optimizers.Adam(0.0)")],
-        words="changed none of its predictions",
+        words="did not change when the grader trained it",
         check="test_unfreeze_top_layers_fine_tuning_keeps_the_accuracy",
         slow=True,
         learns=False,

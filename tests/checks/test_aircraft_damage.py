@@ -17,7 +17,7 @@ from autograder.checks import aircraft_damage as checks
 from autograder.judging import judge_in_process
 from autograder.submission import LocalSubmission
 from course_data import aircraft
-from tests.harness import reference
+from tests.harness import mistaken, reference, score
 
 ASSIGNMENT = "aircraft_damage"
 
@@ -137,3 +137,11 @@ def test_the_notebooks_code_takes_an_imagenet_base():
     assert top and all(id(w) in trained for layer in top for w in layer.weights)
     assert not any(id(w) in trained for layer in vgg.layers[:-4] for w in layer.weights)
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-5)
+
+
+def test_a_wrong_scale_costs_the_scale_check_only():
+    """Images are matched to their files whatever their scale, so the other loader checks hold."""
+    results = score(ASSIGNMENT, mistaken(ASSIGNMENT, "loader_divides_by_256"), seed=3,
+                    only="load_image_datasets")  # fmt: skip
+    lost = {name for name, result in results.items() if result.score < result.max_score}
+    assert lost == {"test_load_image_datasets_rescales_pixels_to_unit_interval"}

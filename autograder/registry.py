@@ -27,12 +27,17 @@ helpers. For each assignment the registry knows
   or import, and the task modules those import (a check module that judges a
   model with ``submission.judge(...)``, itself or through a helper such as
   ``_keras.py``, runs the export task). A task whose module the scan
-  cannot read (a name computed at run time) counts as needing every task module.
+  cannot read (a name computed at run time) counts as needing every task module;
+* its **data**: the course's data package beside this one (``course_data``): its
+  ``__init__.py`` for every assignment (the sandbox binds the package, so the grader
+  imports it), and every file of it (images, a pretrained model) for an assignment
+  whose checks or helpers import it, since its notebook reads them too.
 
 The **grader's own code** is every other module of the package (the two
 subpackages' ``__init__.py`` included): a change to any of them may change how a
-notebook runs or how its grade is written. All files are ``.py`` files, which is
-what ``pip install`` puts in the package.
+notebook runs or how its grade is written. The package's files are ``.py`` files,
+which is what ``pip install`` puts in it; the data package's files are those its
+``package-data`` installs.
 
 Example:
     >>> cnn = assignment("cnn")
@@ -56,6 +61,8 @@ from autograder.tasks import EXPORT_TASK
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
+#: The course's data package beside this one (public data the notebooks read).
+DATA_PACKAGE = "course_data"
 #: Modules of ``checks/`` that are helpers whatever their name.
 _SHARED_HELPERS = ("common",)
 
@@ -90,10 +97,13 @@ class Assignment:
     graded: tuple[Check, ...] = ()
     datasets: tuple[str, ...] = ()
     cases: Path | None = None
+    #: Files of the course's data package: its ``__init__.py`` (the sandbox imports it)
+    #: for every assignment, the whole package for one whose checks import it.
+    data: tuple[Path, ...] = ()
 
     def files(self) -> tuple[Path, ...]:
-        """Every file grading it needs: the grader's code, its checks, helpers and tasks."""
-        return tuple(sorted({*self.grader, self.checks, *self.helpers, *self.tasks}))
+        """Every file grading it needs: the grader's code, its checks, helpers, tasks and data."""
+        return tuple(sorted({*self.grader, self.checks, *self.helpers, *self.tasks, *self.data}))
 
     @property
     def points(self) -> float:
@@ -121,6 +131,7 @@ class Registry:
         self.package_dir = Path(package_dir)
         self.checks_dir = self.package_dir / "checks"
         self.tasks_dir = self.package_dir / "tasks"
+        self.data_dir = self.package_dir.parent / DATA_PACKAGE
         self._scans: dict[Path, tuple[tuple[int, int], _Scan]] = {}
         # One scan at a time: CPython 3.11's ast.parse is not safe across threads
         # ("AST constructor recursion depth mismatch"), and batches digest in threads.
@@ -157,6 +168,7 @@ class Registry:
         tasks: set[Path] = set()
         for root in roots:
             tasks |= {root, *self._closure(root, self.tasks_dir, lambda scan: scan.tasks_modules)}
+        reads_data = any(self._scan(path).reads_data for path in (checks, *helpers))
         scan = self._scan(checks)
         cases = self.package_dir / "cases" / f"{assignment_id}.py"
         return Assignment(
@@ -172,7 +184,20 @@ class Registry:
             ),
             datasets=scan.datasets,
             cases=cases if cases.is_file() else None,
+            data=self.data_files(whole=reads_data),
         )
+
+    def data_files(self, *, whole: bool) -> tuple[Path, ...]:
+        """The course data package's ``__init__.py``, or (``whole``) every file it installs."""
+        if not whole:
+            init = self.data_dir / "__init__.py"
+            return (init,) if init.is_file() else ()
+        return tuple(sorted(
+            path for path in self.data_dir.rglob("*")
+            if path.is_file() and not any(
+                part.startswith(".") or part == "__pycache__"
+                for part in path.relative_to(self.data_dir).parts)
+        ))  # fmt: skip
 
     def grader_files(self) -> tuple[Path, ...]:
         """The grader's own code: every module outside ``checks/`` and ``tasks/``, and their
@@ -191,8 +216,8 @@ class Registry:
         return tuple(sorted(files))
 
     def relative_name(self, path: Path) -> str:
-        """``path`` inside the package, as ``autograder/checks/common.py``."""
-        return f"{PACKAGE}/{Path(path).relative_to(self.package_dir).as_posix()}"
+        """``path`` beside the package, as ``autograder/checks/common.py`` or ``course_data/...``."""
+        return Path(path).relative_to(self.package_dir.parent).as_posix()
 
     # -- reading the code ----------------------------------------------------
     def _closure(self, start: Path, folder: Path, edges) -> set[Path]:
@@ -231,6 +256,8 @@ class _Scan:
     task_modules: frozenset[str]
     #: Whether it judges a model (``submission.judge(...)``), which runs the export task.
     judges: bool = False
+    #: Whether it imports the course's data package (``course_data``).
+    reads_data: bool = False
     #: A checks module's ``FUNCTIONS`` and ``DATASETS``, and its checks:
     #: ``(name, points, trains)`` for each top-level ``test_*`` function, in order.
     functions: tuple[str, ...] = ()
@@ -243,7 +270,11 @@ def _scan(path: Path) -> _Scan:
     package = path.parent.name  # "checks" or "tasks": where relative imports point
     imported: dict[str, set[str]] = {"checks": set(), "tasks": set()}
 
+    reads_data = False
+
     def add(dotted: str, names: list[str]) -> None:
+        nonlocal reads_data
+        reads_data = reads_data or dotted.split(".")[0] == DATA_PACKAGE
         # ``autograder.checks.common`` or ``tasks.keras_models`` (the sandbox's copy),
         # and ``from autograder.checks import _digits`` (a module among the names).
         parts = dotted.split(".")
@@ -289,6 +320,7 @@ def _scan(path: Path) -> _Scan:
         frozenset(imported["tasks"]),
         frozenset(tasks),
         judges,
+        reads_data,
         functions=_literal_names(tree, "FUNCTIONS"),
         datasets=_literal_names(tree, "DATASETS"),
         checks=tuple(_checks(tree)),

@@ -75,7 +75,10 @@ def test_tasks_are_those_the_checks_run_and_what_those_import(assignment_id):
     entry = registry.assignment(assignment_id)
     named = set()
     for path in (entry.checks, *entry.helpers):
-        named |= set(re.findall(r"\.task\(\s*f?\"(\w+)\.", path.read_text()))
+        text = path.read_text()
+        named |= set(re.findall(r"\.task\(\s*f?\"(\w+)\.", text))
+        for constant in re.findall(r"\.task\(\s*([A-Z_]+)\b", text):  # a task named by a constant
+            named |= set(re.findall(rf"^{constant} = \"(\w+)\.", text, re.M))
     if any("submission.judge(" in p.read_text() for p in (entry.checks, *entry.helpers)):
         named.add("keras_models")  # the model is exported by the child first (also via _keras)
     assert {p.stem for p in entry.tasks} >= named
@@ -118,10 +121,11 @@ def test_files_hold_no_other_assignments_checks(assignment_id):
     entry = registry.assignment(assignment_id)
     files = entry.files()
     assert files == tuple(sorted(set(files)))
-    assert {entry.checks, *entry.helpers, *entry.tasks, *entry.grader} == set(files)
+    assert {entry.checks, *entry.helpers, *entry.tasks, *entry.grader, *entry.data} == set(files)
     others = {PACKAGE_DIR / "checks" / f"{a}.py" for a in IDS if a != assignment_id}
     assert not others & set(files)
-    assert all(p.is_file() and p.suffix == ".py" for p in files)
+    assert all(p.is_file() for p in files)
+    assert all(p.suffix == ".py" for p in files if p.is_relative_to(PACKAGE_DIR))
     assert registry.REGISTRY.relative_name(entry.checks) == f"autograder/checks/{assignment_id}.py"
 
 
@@ -208,3 +212,20 @@ def test_a_check_made_by_unchanged_check_is_read_as_a_one_point_check(tmp_path):
         ("test_f_values", "f", 2.0, False),
         ("test_f_does_not_modify_input", "f", 1.0, False),
     ]
+
+
+def test_data_is_the_data_packages_init_or_all_of_it_for_an_assignment_that_reads_it():
+    data_dir = PACKAGE_DIR.parent / "course_data"
+    for assignment_id in IDS:
+        entry = registry.assignment(assignment_id)
+        reads = "course_data" in entry.checks.read_text()
+        names = {registry.REGISTRY.relative_name(p) for p in entry.data}
+        assert "course_data/__init__.py" in names  # the sandbox imports the package
+        if not reads:
+            assert names == {"course_data/__init__.py"}, assignment_id
+            continue
+        assert {"course_data/aircraft.py", "course_data/aircraft_damage/damage_base.keras",
+                "course_data/aircraft_damage/damage_base_weights.npz"} <= names  # fmt: skip
+        images = [p for p in data_dir.rglob("*.png")]
+        assert images and set(images) <= set(entry.data)
+        assert not any("__pycache__" in n for n in names)

@@ -613,13 +613,27 @@ FINE_TUNE_LAYERS = 4
 FINE_TUNE_RATE = 1e-4
 #: Held-out photographs per class, drawn per run.
 HELD_OUT_PER_CLASS = 100
-#: Accuracy of the feature-extraction model on the held-out photographs for full points
-#: (the measurements are in benchmarks/capstone.py's output, see the module's notes).
-MIN_ACCURACY = 0.75
+# Measured with benchmarks/capstone_accuracy.py on 2 CPU cores, over grading seeds (each
+# draws the 200 held-out photographs and the training seed):
+#   reference (GlobalAveragePooling2D, Dense softmax, Adam 1e-3), 20 seeds: frozen
+#     0.853 +- 0.023 (worst 0.805, best 0.900); fine-tuned 0.905 +- 0.018 (worst 0.875);
+#     fine-tuned minus frozen +0.062 +- 0.028 (worst +0.030);
+#   GlobalMaxPooling2D + Dropout in a Sequential, 5 seeds: frozen 0.882 (worst 0.845),
+#     fine-tuned minus frozen worst +0.030; functional on base_model.output, 5 seeds:
+#     frozen 0.855 (worst 0.830), fine-tuned minus frozen worst +0.040.
+# The spread is what 200 photographs give: an accuracy near 0.85 measured on 200 has a
+# binomial standard deviation of sqrt(0.85 * 0.15 / 200) = 0.025, as measured.
+#: Accuracy of the feature-extraction model for full points: 6 such deviations under the
+#: reference's mean (a correct model falls short with probability below 1e-9 per run by
+#: the normal tail, and even then loses only a share of the points), 0.20 over chance.
+MIN_ACCURACY = 0.70
 #: The held-out photographs are half cracks, half dents: guessing reaches 1/2.
 CHANCE_ACCURACY = 0.5
-#: How much fine-tuning may lose of the feature-extraction model's accuracy.
-FINE_TUNE_MARGIN = 0.05
+#: How much fine-tuning may lose of the feature-extraction model's accuracy: the gain of
+#: correct fine-tuning (+0.062 +- 0.028) is 5 deviations above a loss of 0.08, and a
+#: fine-tuning that wrecks the pretrained features loses far more (trainable batch
+#: normalisation measured 0.1 to 0.2).
+FINE_TUNE_MARGIN = 0.08
 
 
 @functools.lru_cache(maxsize=1)
@@ -674,7 +688,7 @@ def _predictions(call: str, result: dict, key: str, n: int) -> np.ndarray:
 @points(5)
 @trains
 def test_build_transfer_model_learns_from_frozen_features(submission, rng):
-    """A model from build_transfer_model on the kit's base, trained by the grader, classifies at least 75% of held-out photographs (partial credit from chance, 50%)."""
+    """A model from build_transfer_model on the kit's base, trained by the grader, classifies at least 70% of held-out photographs (partial credit from chance, 50%)."""
     result, y_test, call = _kit_base_run(submission, rng, fine_tune=False)
     before = _predictions(call, result, "before", len(y_test))
     after = _predictions(call, result, "after", len(y_test))
@@ -696,7 +710,7 @@ def test_build_transfer_model_learns_from_frozen_features(submission, rng):
 @points(4)
 @trains
 def test_unfreeze_top_layers_fine_tuning_keeps_the_accuracy(submission, rng):
-    """Fine-tuning the model after unfreeze_top_layers (the grader's training) loses at most 5 points of held-out accuracy."""
+    """Fine-tuning the model after unfreeze_top_layers (the grader's training) loses at most 8 points of held-out accuracy."""
     result, y_test, call = _kit_base_run(submission, rng, fine_tune=True)
     after = _predictions(call, result, "after", len(y_test))
     tuned = _predictions(call, result, "tuned", len(y_test))

@@ -6,7 +6,8 @@ a cheat, a broken file, a late honest submission and a missing notebook.
 :func:`make_demo_class` shows each kind once: one student per kind, on an assignment
 graded without training a model (each kind on another one), and the mistaken
 student hands in a Keras assignment too (:data:`KERAS_MISTAKE`), since a mistake is
-the one kind whose catching depends on the assignment's checks. :func:`make_class`
+the one kind whose catching depends on the assignment's checks, and the capstone
+(:data:`CAPSTONE`). :func:`make_class`
 makes a larger class: each student hands in every assignment, cycling through the
 kinds. The submissions are built from the course's own released and solution
 notebooks, laid out as nbgrader collects them:
@@ -51,6 +52,9 @@ NAMES = (
 #: The Keras assignment the demo's mistaken student also hands in: of the assignments that
 #: train a model, the one whose mistaken notebook grades fastest (about 35 s on one core).
 KERAS_MISTAKE = "lstm"
+#: The capstone, which the mistaken student hands in too: the course's real-world
+#: application, whose sample mistake (images left in 0..255) costs one check.
+CAPSTONE = "aircraft_damage"
 ON_TIME = "2026-11-20 09:00:00.000000 UTC"
 LATE = "2026-11-23 18:30:00.000000 UTC"
 
@@ -117,8 +121,9 @@ def demo_class(assignments: list[str]) -> dict[tuple[str, str], str]:
     One student per kind (``ada`` honest, ``ben`` partial, ... ``gus`` missing). Kind
     ``k`` goes to the ``k``-th of the assignments whose checks train no model (in turn,
     so every one of them is seen), and the mistaken student also hands in
-    :data:`KERAS_MISTAKE` (else the first assignment that trains one), the one Keras
-    notebook of the class: a model's mistake must cost points too.
+    :data:`KERAS_MISTAKE` (else the first assignment that trains one) and the
+    capstone (:data:`CAPSTONE`), the class's Keras notebooks: a model's mistake must
+    cost points too.
 
     Args:
         assignments: the assignment ids to choose from.
@@ -137,6 +142,8 @@ def demo_class(assignments: list[str]) -> dict[tuple[str, str], str]:
     if keras:
         mistaken = student_name(KINDS.index("mistake"))
         kinds[(mistaken, KERAS_MISTAKE if KERAS_MISTAKE in keras else keras[0])] = "mistake"
+        if CAPSTONE in keras:
+            kinds[(mistaken, CAPSTONE)] = "mistake"
     return kinds
 
 

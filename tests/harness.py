@@ -260,9 +260,16 @@ class SyntheticTraining:
         self.seed = 0
 
     def judge(self, action: str, builder: str, **payload):
-        assert action == "fit_predict", action
+        assert action in ("fit_predict", "transfer"), action
         before, after = self.answer(payload)
-        return {"before": np.asarray(before, dtype=float), "after": np.asarray(after, dtype=float)}
+        result = {
+            "before": np.asarray(before, dtype=float),
+            "after": np.asarray(after, dtype=float),
+        }
+        if action == "transfer":  # the capstone's: one model's facts (no fine-tuning asked)
+            assert not payload["task_kwargs"].get("n_layers")
+            result["facts"] = [{}]
+        return result
 
 
 def learning_outcome(check: Callable, submission: SyntheticTraining, seed: int = 0):
@@ -276,6 +283,19 @@ def learning_outcome(check: Callable, submission: SyntheticTraining, seed: int =
     except CheckFailure as error:
         return 0.0, str(error)
     return 1.0, ""
+
+
+def assert_learning_outcome(
+    check: Callable, submission: SyntheticTraining, fraction: float, *phrases: str
+) -> None:
+    """The learning check gives ``fraction`` of its points on made-up predictions; short of
+    full points, its message holds every phrase and says the share given, in words."""
+    got, message = learning_outcome(check, submission)
+    assert got == fraction, (got, message)
+    if fraction < 1:
+        for phrase in (*phrases, f": {fraction:.0%} of this check's points"):
+            assert phrase in message, (phrase, message)
+        assert GRADER_FAULT not in message
 
 
 class CopyingSubmission(LocalSubmission):

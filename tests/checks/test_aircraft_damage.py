@@ -17,7 +17,13 @@ from autograder.checks import aircraft_damage as checks
 from autograder.judging import judge_in_process
 from autograder.submission import LocalSubmission
 from course_data import aircraft
-from tests.harness import mistaken, reference, score
+from tests.harness import (
+    SyntheticTraining,
+    assert_learning_outcome,
+    mistaken,
+    reference,
+    score,
+)
 
 ASSIGNMENT = "aircraft_damage"
 
@@ -145,3 +151,21 @@ def test_a_wrong_scale_costs_the_scale_check_only():
                     only="load_image_datasets")  # fmt: skip
     lost = {name for name, result in results.items() if result.score < result.max_score}
     assert lost == {"test_load_image_datasets_rescales_pixels_to_unit_interval"}
+
+
+@pytest.mark.parametrize(("share", "fraction"), [(0.5, 0.0), (0.6, 0.5), (0.65, 0.75), (0.7, 1.0)])
+def test_the_learning_check_gives_partial_credit_from_chance(share, fraction):
+    """On made-up predictions (no Keras): full points from 70%, none at chance (50%)."""
+
+    def answer(payload):  # the held-out photographs are cracks, then as many dents
+        n = len(payload["x_test"])
+        labels = np.repeat([0, 1], n // 2)
+        right = np.arange(n) % 100 < round(share * 100)  # the same share of each class
+        rows = np.eye(2)[np.where(right, labels, 1 - labels)]
+        return np.full_like(rows, 0.5), rows
+
+    assert_learning_outcome(
+        checks.test_build_transfer_model_learns_from_frozen_features, SyntheticTraining(answer),
+        fraction, f"classified {share:.1%} of 200 held-out photographs", "at least 70%",
+        "at most 50% (chance",
+    )  # fmt: skip

@@ -17,7 +17,7 @@ from autograder.submission import LocalSubmission
 from tests.harness import (
     GRADER_FAULT,
     SyntheticTraining,
-    learning_outcome,
+    assert_learning_outcome,
     mistaken,
     reference_training_run,
     score,
@@ -98,10 +98,8 @@ def test_learning_check_gives_partial_credit_from_chance(monkeypatch, share, fra
         rows = np.eye(2)[np.where(right, labels, 1 - labels)]
         return np.full_like(rows, 0.5), rows
 
-    got, message = learning_outcome(checks.test_build_transformer_classifier_learns_token_order,
-                                    SyntheticTraining(answer))  # fmt: skip
-    assert got == fraction
-    if fraction < 1:
-        assert f"classified {share:.1%} of 1000 held-out sequences" in message
-        assert "at least 80%" in message and "at most 50% (chance" in message
-        assert f": {fraction:.0%} of this check's points" in message
+    assert_learning_outcome(
+        checks.test_build_transformer_classifier_learns_token_order, SyntheticTraining(answer),
+        fraction, f"classified {share:.1%} of 1000 held-out sequences", "at least 80%",
+        "at most 50% (chance",
+    )  # fmt: skip

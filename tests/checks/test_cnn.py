@@ -25,6 +25,7 @@ from tests.harness import (
     GRADER_FAULT,
     ROOT,
     SyntheticTraining,
+    assert_learning_outcome,
     learning_outcome,
     mistaken,
     reference,
@@ -267,15 +268,14 @@ def _digits_answered(accuracy: float, before_accuracy: float = 0.1):
 )  # fmt: skip
 def test_learning_check_gives_partial_credit_from_chance(accuracy, fraction):
     """On made-up predictions (no Keras): full points from 93%, none at chance (10%)."""
-    got, message = learning_outcome(
-        checks.test_build_cnn_classifies_held_out_digits, _digits_answered(accuracy)
+    assert_learning_outcome(
+        checks.test_build_cnn_classifies_held_out_digits,
+        _digits_answered(accuracy),
+        fraction,
+        f"{accuracy:.1%} of 1000 held-out digits",
+        "at least 93%",
+        "at most 10% (chance",
     )
-    assert got == fraction
-    if fraction < 1:
-        assert f"{accuracy:.1%} of 1000 held-out digits" in message
-        assert "at least 93%" in message and "at most 10% (chance" in message
-        assert f": {fraction:.0%} of this check's points" in message
-        assert GRADER_FAULT not in message
 
 
 def test_partial_credit_goes_to_no_model_that_carried_its_answers():

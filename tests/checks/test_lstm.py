@@ -18,7 +18,7 @@ from tests.checks.test_every_assignment import mistake_results
 from tests.harness import (
     FLOAT_RUN,
     SyntheticTraining,
-    learning_outcome,
+    assert_learning_outcome,
     reference,
     reference_training_run,
     score,
@@ -164,10 +164,8 @@ def test_learning_check_gives_partial_credit_from_the_naive_forecast(monkeypatch
         forecast = y_test + np.sqrt(ratio) * (x_test[:, -1, 0] - y_test)
         return np.full((len(y_test), 1), 5.0), forecast[:, None]
 
-    got, message = learning_outcome(checks.test_build_lstm_model_beats_naive_forecast,
-                                    SyntheticTraining(answer))  # fmt: skip
-    assert got == fraction
-    if fraction < 1:
-        assert f"error {ratio:.2f} times that of the naive forecast" in message
-        assert "at most 0.60" in message and "at least 1.00 (the naive forecast" in message
-        assert f": {fraction:.0%} of this check's points" in message
+    assert_learning_outcome(
+        checks.test_build_lstm_model_beats_naive_forecast, SyntheticTraining(answer), fraction,
+        f"error {ratio:.2f} times that of the naive forecast", "at most 0.60",
+        "at least 1.00 (the naive forecast",
+    )  # fmt: skip

@@ -169,3 +169,28 @@ def test_the_learning_check_gives_partial_credit_from_chance(share, fraction):
         fraction, f"classified {share:.1%} of 200 held-out photographs", "at least 70%",
         "at most 50% (chance",
     )  # fmt: skip
+
+
+def test_only_trainable_false_keeps_batch_norm_in_inference_mode():
+    """Why the batch-norm check reads `trainable`: in this Keras, a base called with
+    training=False still updates a trainable BatchNormalization's statistics in fit (the
+    notebook says so); a frozen one keeps them."""
+    import keras
+
+    def moved(freeze_batch_norm: bool) -> bool:
+        inputs = keras.Input((8, 8, 3))
+        x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+        base = keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(x))
+        outer = keras.Input((8, 8, 3))
+        pooled = keras.layers.GlobalAveragePooling2D()(base(outer, training=False))
+        model = keras.Model(outer, keras.layers.Dense(2, activation="softmax")(pooled))
+        base.trainable = True
+        base.get_layer("bn").trainable = not freeze_batch_norm
+        model.compile("adam", "categorical_crossentropy")
+        before = keras.ops.convert_to_numpy(base.get_layer("bn").moving_mean).copy()
+        x = 5 * np.random.default_rng(0).random((8, 8, 8, 3)).astype("float32")
+        model.fit(x, np.eye(2, dtype="float32")[[0, 1] * 4], epochs=1, verbose=0)
+        return not np.allclose(before, keras.ops.convert_to_numpy(base.get_layer("bn").moving_mean))
+
+    assert moved(freeze_batch_norm=False)
+    assert not moved(freeze_batch_norm=True)

@@ -31,9 +31,11 @@ MISTAKES = [
         sample=True,
     ),
     Mistake(  # and no other check fails (tests/checks/test_aircraft_damage.py)
-        "loader_divides_by_256", "load_image_datasets",
+        "loader_divides_by_256",
+        "load_image_datasets",
         edits=[("keras.layers.Rescaling(1 / 255)", "keras.layers.Rescaling(1 / 256)")],
-        words="divided by 255", check="test_load_image_datasets_rescales_pixels_to_unit_interval",
+        words="divided by 255",
+        check="test_load_image_datasets_rescales_pixels_to_unit_interval",
     ),
     Mistake(
         "loader_hard_codes_the_class_names",

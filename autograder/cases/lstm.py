@@ -214,7 +214,8 @@ MISTAKES = [
         ],
         words="learned nothing",
         check="test_build_lstm_model_beats_naive_forecast",
-        slow=True, learns=False,
+        slow=True,
+        learns=False,
     ),
     Mistake(  # cannot learn: every layer frozen
         "lstm_model_cannot_learn_frozen_layers",
@@ -222,7 +223,8 @@ MISTAKES = [
         edits=[("    model.compile(", "    model.trainable = False\n    model.compile(")],
         words="learned nothing",
         check="test_build_lstm_model_beats_naive_forecast",
-        slow=True, learns=False,
+        slow=True,
+        learns=False,
     ),
 ]
 

@@ -111,7 +111,7 @@ MISTAKES = [
         ],
         words="without the base's layers",
         check=_FREEZES,
-        also={"test_build_transfer_model_classifies_the_base_output": "do not change"},
+        also={"test_build_transfer_model_classifies_the_base_output": "without the base's layers"},
     ),  # fmt: skip
     Mistake(
         "build_head_without_softmax",

@@ -1,5 +1,7 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# BACKEND=jax or BACKEND=torch: install that Keras backend instead of TensorFlow's CPU build.
+BACKEND ?= tensorflow
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
@@ -11,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),dev]'
 	touch $@
 
 # bubblewrap is the sandbox; without it the grader still runs, unsandboxed, and says so.

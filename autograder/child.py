@@ -41,7 +41,8 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import channel  # noqa: E402  (the copy beside this file)
+import backend  # noqa: E402  (the copies beside this file)
+import channel  # noqa: E402
 
 #: Characters of printed output kept per cell (the rest is counted and dropped), figures
 #: kept per cell for the executed notebook, and the largest PNG kept: the protocol's.
@@ -430,6 +431,7 @@ def main() -> None:
     read_fd, write_fd = (int(x) for x in os.environ.pop("AUTOGRADER_FDS").split(","))
     read_fd, write_fd = _private_fd(read_fd), _private_fd(write_fd)
     _apply_limits()
+    backend.limit_gpu_memory()  # before the first cell (the monitor enforces it after)
     child = Child(read_fd, write_fd)
     child.observer = Observer()
     # Printed output never reaches the channel: Python-level writes are capped in

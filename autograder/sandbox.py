@@ -347,7 +347,10 @@ def child_rlimits(limits: Limits) -> dict[str, int]:
 
 #: What each program of the sandbox needs beside it: the child runs the notebook and
 #: the grader's tasks; the judge (see :mod:`autograder.judge`) only judges exported models.
-PROGRAMS = {"child": ("child.py", "channel.py", "tasks"), "judge": ("judge.py", "channel.py")}
+PROGRAMS = {
+    "child": ("child.py", "channel.py", "backend.py", "tasks"),
+    "judge": ("judge.py", "channel.py", "backend.py"),
+}
 
 
 def release_channel(fds: tuple[int, ...], log_file) -> None:

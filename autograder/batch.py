@@ -32,10 +32,11 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from rich.table import Table
 from rich.text import Text
 
 import autograder
-from autograder import registry
+from autograder import devices, registry
 from autograder.feedback import flags_of
 from autograder.gradebook import CourseGradebook
 from autograder.results import Results, write_atomic
@@ -144,12 +145,18 @@ class Batch:
         jobs: how many submissions to grade at once.
         limits: each notebook's resource limits.
         gradebook: whether to write scores into nbgrader's gradebook.
+        gpus: the GPUs the jobs are spread over (:class:`~autograder.devices.GpuPool`);
+            ``None`` or an empty pool grades on the CPU.
     """
 
-    def __init__(self, course: Path, *, jobs: int, limits: Limits, gradebook: bool = True):
+    def __init__(
+        self, course: Path, *, jobs: int, limits: Limits, gradebook: bool = True,
+        gpus: devices.GpuPool | None = None,
+    ):  # fmt: skip
         self.course = course
         self.jobs = max(1, jobs)
         self.limits = limits
+        self.gpus = gpus or devices.GpuPool([], self.jobs, gpus=())
         self.gradebook = CourseGradebook.of(course) if gradebook else None
         self._running: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()
@@ -253,13 +260,28 @@ class Batch:
     def _run_grader_into(
         self, job: Job, out_dir: Path, digest: str, partial: Path
     ) -> tuple[Results, str]:
+        placement = self.gpus.take()
+        try:
+            return self._run_grader_on(job, out_dir, digest, partial, placement)
+        finally:
+            self.gpus.give_back(placement)
+
+    def _run_grader_on(
+        self, job: Job, out_dir: Path, digest: str, partial: Path, placement: devices.Placement
+    ) -> tuple[Results, str]:
+        limits = replace(
+            self.limits,
+            gpu=placement.gpu.index if placement.gpu else -1,
+            gpu_memory_bytes=placement.memory_bytes,
+        )
         argv = [
             sys.executable, "-m", "autograder", "grade", str(job.notebook),
             "--assignment", job.assignment,
             "--results", str(partial),
             "--executed", str(out_dir / f"{job.assignment}.ipynb"),
             "--seed", str(_seed(digest)),
-            *self.limits.to_argv(),
+            "--device", "gpu" if placement.gpu else "cpu",
+            *limits.to_argv(),
         ]  # fmt: skip
         if self._stopping.is_set():
             raise KeyboardInterrupt
@@ -456,6 +478,16 @@ def summary_table(outcomes: list[Outcome]) -> Table:
     return table
 
 
+def runtimes(outcomes: list[Outcome]) -> list[tuple[str, int]]:
+    """Where the outcomes were graded (:func:`~autograder.devices.describe_runtime`), with counts."""
+    counts = Counter(
+        devices.describe_runtime(outcome.results.extra["runtime"])
+        for outcome in outcomes
+        if isinstance(outcome.results.extra.get("runtime"), dict)
+    )
+    return sorted(counts.items())
+
+
 def flagged(outcomes: list[Outcome]) -> list[Outcome]:
     """The outcomes whose results carry flags (``extra_data.flags``)."""
     return [outcome for outcome in outcomes if flags_of(outcome.results)]
@@ -469,23 +501,42 @@ def main(
     jobs: int | None,
     limits: Limits,
     gradebook: bool = True,
+    device: str = "auto",
+    gpus: str = "all",
 ) -> int:
-    """``autograder grade submitted/``: grade every submission; 0 unless a grader failed."""
+    """``autograder grade submitted/``: grade every submission; 0 unless a grader failed.
+
+    ``device`` is ``auto`` (the GPUs ``gpus`` names, where there are any), ``cpu`` or
+    ``gpu``; the jobs are spread over the GPUs, several per GPU.
+    """
     console = Console()
+    jobs = jobs or os.cpu_count() or 1
+    indices = [] if device == "cpu" else devices.parse_gpus(gpus, devices.machine_gpus())
+    if device == "gpu" and not indices:
+        raise ValueError("--device gpu: no GPU to grade on (this machine's, or --gpus)")
+    pool = devices.GpuPool(indices, jobs, memory_bytes=limits.gpu_memory_bytes)
     submitted_dir = Path(submitted).resolve()
     course = submitted_dir.parent
     found = find_jobs(submitted_dir, assignment=assignment, student=student)
     if not found:
         console.print(plain(f"No submissions found under {submitted_dir}/<student>/<assignment>/."))
         return 0
-    batch = Batch(course, jobs=jobs or os.cpu_count() or 1, limits=limits, gradebook=gradebook)
-    console.print(f"Grading {len(found)} submission(s) with {batch.jobs} job(s) in parallel.")
+    batch = Batch(course, jobs=jobs, limits=limits, gradebook=gradebook, gpus=pool)
+    where = (
+        f" on GPU(s) {', '.join(str(g.index) for g in pool.gpus)} "
+        f"(up to {pool.per_gpu} per GPU)" if pool.gpus else " on the CPU"
+    )  # fmt: skip
+    console.print(
+        f"Grading {len(found)} submission(s) with {batch.jobs} job(s) in parallel{where}."
+    )
     try:
         outcomes = batch.run(found, console)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted. What was graded is kept; run again to resume.")
         return 130
     console.print(summary_table(outcomes))
+    for runtime, count in runtimes(outcomes):
+        console.print(plain(f"Graded with {runtime}: {count} submission(s)."))
     failed = sum(o.status == "failed" for o in outcomes)
     marked = len(flagged(outcomes))
     if marked:

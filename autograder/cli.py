@@ -34,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--executed", help="also write the notebook with its outputs here")
     grade.add_argument("--seed", type=int, help="seed for the checks' inputs (default: random)")
+    grade.add_argument(
+        "--device", choices=("auto", "cpu", "gpu"), default="auto",
+        help="where the Keras backend computes: a GPU where there is one (auto), the CPU, "
+        "or a GPU or fail (default: auto)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--gpus", default="all",
+        help="the GPUs a folder's jobs are spread over: all, none, or numbers like 0,1 "
+        "(default: all)",
+    )  # fmt: skip
     Limits.add_arguments(grade)
 
     unrunnable = commands.add_parser(
@@ -89,12 +99,13 @@ def _verb(args: argparse.Namespace):
             return batch.main, dict(
                 submitted=args.notebook, assignment=args.assignment, student=args.student,
                 jobs=args.jobs, limits=limits, gradebook=not args.no_gradebook,
+                device=args.device, gpus=args.gpus,
             )  # fmt: skip
         from autograder import grade
 
         return grade.main, dict(
             notebook=args.notebook, assignment=args.assignment, results=args.results,
-            seed=args.seed, limits=limits, executed=args.executed,
+            seed=args.seed, limits=limits, executed=args.executed, device=args.device,
         )  # fmt: skip
     if args.command == "unrunnable":
         from autograder import grade

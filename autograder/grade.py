@@ -5,10 +5,11 @@ from __future__ import annotations
 import resource
 import secrets
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from autograder import sandbox
+from autograder import devices, sandbox
 from autograder.notebook import NotebookError, read_notebook, write_executed
 from autograder.registry import assignment_ids
 from autograder.results import Results
@@ -73,6 +74,20 @@ def infer_assignment(path: Path, metadata_assignment: str | None) -> str:
     raise ValueError(
         f"cannot tell which assignment {str(path)!r} is; pass --assignment, one of {known}"
     )
+
+
+def _runtime(submission: SandboxedSubmission) -> dict:
+    """Where the submission was graded: the grader's placement, and the judge's own word."""
+    jail = submission.jail
+    try:
+        runtime = devices.runtime_record(jail.placement)
+    except RuntimeError:  # no Keras backend installed (a numpy-only grader)
+        runtime = {"backend": "none", "keras_version": devices.version_of("keras"),
+                   **jail.placement.record()}  # fmt: skip
+    judged = submission.judge_runtime()
+    if judged is not None:
+        runtime["judge"] = judged
+    return runtime
 
 
 def grade_notebook(
@@ -149,6 +164,7 @@ def grade_notebook(
             flags.extend(submission.flags)
             if submission.metrics:
                 extra["metrics"] = submission.metrics
+            extra["runtime"] = _runtime(submission)
     extra["flags"] = flags
     if mismatch:
         notes = [mismatch, *notes]
@@ -163,8 +179,14 @@ def main(
     seed: int | None,
     limits: sandbox.Limits,
     executed: str | None = None,
+    device: str = "auto",
 ) -> int:
-    """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked."""
+    """``autograder grade NOTEBOOK``: grade and write ``results``; 0 when grading worked.
+
+    ``device``: ``cpu``; ``gpu`` (fails without one); ``auto``, a GPU where there is one.
+    A GPU named in ``limits`` (the batch's choice) is kept unless ``device`` is ``cpu``.
+    """
+    limits = placed(limits, device)
     limit_own_memory(limits.grader_memory_bytes)
     graded = grade_notebook(
         notebook, assignment=assignment, limits=limits, seed=seed, executed=executed
@@ -172,6 +194,26 @@ def main(
     graded.write(results)
     print(f"{graded.assignment}: {graded.score:g} / {graded.max_score:g} -> {results}")
     return 0
+
+
+def placed(limits: sandbox.Limits, device: str) -> sandbox.Limits:
+    """``limits`` with the GPU a lone grader uses for ``device`` (see :func:`main`).
+
+    Raises:
+        ValueError: ``device`` is ``gpu`` and there is no GPU, or it is unknown.
+    """
+    if device == "cpu":
+        return replace(limits, gpu=-1, gpu_memory_bytes=0)
+    if limits.gpu >= 0:
+        devices.Placement.of(limits.gpu, limits.gpu_memory_bytes)  # it must exist
+        return limits
+    index = devices.choose(device)
+    if index < 0:
+        return limits
+    gpu = devices.Placement.of(index, 0).gpu
+    return replace(
+        limits, gpu=index, gpu_memory_bytes=limits.gpu_memory_bytes or devices.memory_share(gpu, 1)
+    )
 
 
 def unrunnable_main(*, assignment: str, reason: str, results: str) -> int:

@@ -57,7 +57,8 @@ fi
 
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "$KIT"
+# The Keras backend: TensorFlow's CPU build unless BACKEND says jax or torch.
+"$VENV/bin/python" -m pip install --quiet "$KIT[${BACKEND:-tensorflow}]"
 "$VENV/bin/autograder" --help >/dev/null
 echo "Installed the autograder for __ASSIGNMENT__ into $VENV."
 """

@@ -27,7 +27,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 #: The figures of :class:`Usage`, each the name of a :class:`~autograder.sandbox.Limits` field.
-NAMES = ("memory_bytes", "disk_bytes", "processes", "cpu_seconds")
+NAMES = ("memory_bytes", "disk_bytes", "processes", "cpu_seconds", "gpu_memory_bytes")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Usage:
     disk_bytes: int = 0
     processes: int = 0
     cpu_seconds: float = 0.0
+    gpu_memory_bytes: int = 0
 
 
 def _table() -> dict[int, tuple[int, int, int]]:
@@ -101,7 +102,11 @@ def _used_bytes(path: str) -> int:
 
 
 def measure(
-    pid: int, mounts: list[str], cpu: dict[int, int] | None = None, count_first: bool = True
+    pid: int,
+    mounts: list[str],
+    cpu: dict[int, int] | None = None,
+    count_first: bool = True,
+    gpu_memory: Callable[[list[int]], int] | None = None,
 ) -> Usage:
     """The usage of ``pid`` and its descendants, plus the space used on ``mounts``.
 
@@ -112,6 +117,8 @@ def measure(
             still count.
         count_first: whether ``pid`` itself counts among the processes (not when it
             is bubblewrap's own process outside the sandbox).
+        gpu_memory: a function giving the GPU memory a list of host pids holds
+            (:meth:`autograder.devices.GpuMemory.of`), for a sandbox with a GPU.
     """
     table = _table()
     pids = descendants(pid, table)
@@ -126,6 +133,8 @@ def measure(
     usage.disk_bytes = sum(_used_bytes(path) for path in mounts)
     usage.memory_bytes += usage.disk_bytes
     usage.cpu_seconds = sum(cpu.values()) / TICKS
+    if gpu_memory is not None:
+        usage.gpu_memory_bytes = gpu_memory(pids)
     return usage
 
 
@@ -143,6 +152,7 @@ class Monitor(threading.Thread):
         enforced: a function giving the limits the kernel enforced since it was last
             called (a cgroup's out-of-memory kills); each stops the sandbox too, so
             that the student hears of it.
+        gpu_memory: see :func:`measure`.
     """
 
     def __init__(
@@ -155,6 +165,7 @@ class Monitor(threading.Thread):
         cpu_offset: float = 0.0,
         count_first: bool = True,
         enforced: Callable[[], list[str]] | None = None,
+        gpu_memory: Callable[[list[int]], int] | None = None,
     ) -> None:
         super().__init__(daemon=True, name=f"monitor-{pid}")
         self.pid = pid
@@ -165,6 +176,7 @@ class Monitor(threading.Thread):
         self.cpu_offset = cpu_offset
         self.count_first = count_first
         self.enforced = enforced
+        self.gpu_memory = gpu_memory
         self.cpu: dict[int, int] = {}
         self.last = Usage()
         self._halt = threading.Event()
@@ -188,7 +200,7 @@ class Monitor(threading.Thread):
 
     def sample(self) -> Usage:
         """Measure the sandbox now and keep the most of each figure in :attr:`peaks`."""
-        usage = measure(self.pid, self.mounts(), self.cpu, self.count_first)
+        usage = measure(self.pid, self.mounts(), self.cpu, self.count_first, self.gpu_memory)
         usage.cpu_seconds += self.cpu_offset
         self.last = usage
         for name in NAMES:

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import autograder
 import course_data
-from autograder import heldout, monitor
+from autograder import devices, heldout, monitor
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 #: The course's own data (public: no held-out part), which notebooks import; bound
@@ -109,6 +109,10 @@ class Limits:
         processes: processes (and threads) the sandbox may run at once.
         cpu_seconds: CPU time of every process of the sandbox together.
         grader_memory_bytes: memory of the grader's own process.
+        gpu: the one GPU the sandbox may reach, by number; -1 for none (the CPU). See
+            :mod:`autograder.devices`.
+        gpu_memory_bytes: GPU memory the sandbox's processes may hold together (the
+            judge's sandbox as much again); 0 for no limit.
 
     Example:
         >>> Limits.from_argv(Limits(cell_timeout=5).to_argv()).cell_timeout
@@ -126,6 +130,8 @@ class Limits:
     processes: int = 512
     cpu_seconds: float = 3600.0
     grader_memory_bytes: int = 4 * 1024**3
+    gpu: int = -1
+    gpu_memory_bytes: int = 0
 
     #: (field, flag, unit factor, help) of each limit on the command line.
     FLAGS = (
@@ -142,6 +148,9 @@ class Limits:
         ("cpu_seconds", "--cpu-seconds", 1, "CPU seconds of all the sandbox's processes"),
         ("grader_memory_bytes", "--grader-memory-gb", 1024**3,
          "GiB of memory for the grader's own process"),
+        ("gpu", "--gpu", 1, "the GPU the sandbox may use, by number; -1 for the CPU"),
+        ("gpu_memory_bytes", "--gpu-memory-gb", 1024**3,
+         "GiB of GPU memory for the sandbox's processes together; 0 for no limit"),
     )  # fmt: skip
 
     @classmethod
@@ -316,8 +325,11 @@ def child_environment() -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
-        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
     }
+    try:
+        env["KERAS_BACKEND"] = devices.backend()
+    except RuntimeError:  # no backend installed: numpy notebooks still grade
+        pass
     # Some processors need these for OpenBLAS to compute correct results.
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
@@ -335,9 +347,14 @@ def die_with_parent() -> None:
 
 
 def child_rlimits(limits: Limits) -> dict[str, int]:
-    """Per-process limits of every process of the sandbox (backstops of the monitor)."""
+    """Per-process limits of every process of the sandbox (backstops of the monitor).
+
+    On a GPU, a CUDA process maps far more than it uses, so its data size is not
+    limited per process; the monitor and the cgroup still limit the whole sandbox.
+    """
+    data = {"RLIMIT_DATA": int(limits.memory_bytes)} if limits.gpu < 0 else {}
     return {
-        "RLIMIT_DATA": int(limits.memory_bytes),
+        **data,
         "RLIMIT_FSIZE": int(limits.file_bytes),
         "RLIMIT_CORE": 0,
         "RLIMIT_CPU": int(limits.cpu_seconds) + 1,
@@ -508,6 +525,8 @@ LIMIT_MESSAGES = {
     "disk_bytes": "wrote more than {limit} into its working folder and /tmp",
     "processes": "ran more than {limit} processes and threads at once",
     "cpu_seconds": "used more than {limit} of CPU time (all its processes together)",
+    "gpu_memory_bytes": "held more than {limit} of GPU memory, its share of the GPU (all its "
+    "processes together); other submissions share the GPU",
 }
 
 
@@ -545,6 +564,8 @@ class Jail:
         #: What runs in it: ``"child"`` (the notebook) or ``"judge"`` (see :data:`PROGRAMS`).
         self.program = program
         self.mode = jail_mode()
+        #: Where it computes: the CPU, or its one GPU and share of that GPU's memory.
+        self.placement = devices.Placement.of(limits.gpu, limits.gpu_memory_bytes)
         self.dir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX))
         self._owner = open(self.dir / "owner.lock", "a")  # noqa: SIM115 (held while alive)
         fcntl.flock(self._owner, fcntl.LOCK_EX)
@@ -595,6 +616,8 @@ class Jail:
         for secret in _hidden_paths(bound):
             argv += ["--tmpfs", str(secret)]
         argv += ["--proc", "/proc", "--dev", "/dev"]
+        for host, inside in self.placement.device_nodes():  # its one GPU, nothing else
+            argv += ["--dev-bind", host, inside]
         if fs_root is not None:
             argv += ["--bind", f"{fs_root}/shm", "/dev/shm"]
             argv += ["--bind", f"{fs_root}/work", WORK_DIR_INSIDE]
@@ -626,6 +649,7 @@ class Jail:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = child_environment()
+        env.update(self.placement.environment())
         env["AUTOGRADER_FDS"] = f"{to_child_r},{from_child_w}"
         env["AUTOGRADER_RLIMITS"] = json.dumps(child_rlimits(self.limits))
         if self.mode == "jail":
@@ -669,12 +693,14 @@ class Jail:
                 "disk_bytes": self.limits.disk_bytes,
                 "processes": self.limits.processes,
                 "cpu_seconds": self.limits.cpu_seconds,
+                "gpu_memory_bytes": self.limits.gpu_memory_bytes or float("inf"),
             },
             self.peaks,
             self._on_limit,
             cpu_offset=self._cpu_spent,
             count_first=self.mode == "none",
             enforced=lambda: [n for n in self._cgroup_hits() if n == "memory_bytes"],
+            gpu_memory=devices.GpuMemory.shared().of if self.placement.gpu else None,
         )
         self._monitor.start()
         return process, to_child_w, from_child_r

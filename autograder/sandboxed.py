@@ -11,10 +11,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from autograder import channel, sandbox
+from autograder import channel, devices, sandbox
 from autograder.judging import JudgeProcess
 from autograder.notebook import Cell, defining_cell, name_cells
-from autograder.submission import BadReturn, CallTimeout, Submission, Unavailable, student_error
+from autograder.submission import (
+    BadReturn,
+    CallTimeout,
+    Submission,
+    SubmissionError,
+    Unavailable,
+    student_error,
+)
 
 #: Extra seconds the grader waits beyond a limit the child enforces on itself.
 GRACE = 5.0
@@ -399,6 +406,22 @@ class SandboxedSubmission(Submission):
                 self._out_of_check_time()
             raise CallTimeout("the grader's judge of your model", allowed) from None
 
+    def judge_runtime(self) -> dict | None:
+        """Where the judge's backend computed (its backend, versions and device), if a judge ran.
+
+        The judge never ran the submission's code, so its word is the grader's.
+        """
+        if self.judge_process is None or self.judge_process.requests == 0:
+            return None
+        try:
+            reply = self.judge_process.request("runtime", {}, timeout=60)
+        except (TimeoutError, SubmissionError):
+            return None
+        result = reply.get("result") if reply.get("ok") else None
+        if not isinstance(result, dict):
+            return None
+        return {str(k)[:40]: str(v)[:120] for k, v in result.items()}
+
     def _time_for(self, timeout: float | None) -> tuple[float, float]:
         """``(wanted, allowed)`` seconds for one request: the checks' budget may cut it.
 
@@ -451,6 +474,8 @@ class SandboxedSubmission(Submission):
             if index in self.skipped:
                 continue
             notes.append(f"{self._cell_label(index, start=True)} raised {self._place(error)}")
+            if self.jail.placement.gpu is not None and devices.out_of_gpu_memory(error):
+                notes.append(self._out_of_gpu_memory())
         for index, chars in sorted(self.floods.items()):
             notes.append(
                 f"{self._cell_label(index, start=True)} printed {chars:,} characters; the "
@@ -459,6 +484,17 @@ class SandboxedSubmission(Submission):
         if self.unavailable:
             notes.append(self.unavailable)
         return notes
+
+    def _out_of_gpu_memory(self) -> str:
+        """What a cell that ran out of GPU memory should tell the student."""
+        placement = self.jail.placement
+        share = (f"{placement.memory_bytes / 2**30:.3g} GiB of {placement.device}"
+                 if placement.memory_bytes else f"the memory of {placement.device}")  # fmt: skip
+        return (
+            f"That cell ran out of GPU memory: your notebook may hold {share}. Use smaller "
+            "batches or a smaller model, and free models you no longer need (`del model`, "
+            "then `keras.backend.clear_session()`)."
+        )
 
     def _cell_label(self, index: int, *, start: bool = False) -> str:
         """The label of the cell at ``index`` (:meth:`Cell.label`)."""

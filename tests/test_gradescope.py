@@ -136,6 +136,7 @@ def test_scripts_are_valid_bash(tmp_path, bundle):
         assert "__ASSIGNMENT__" not in text
     setup = (tmp_path / "setup.sh").read_text()
     assert "bubblewrap" in setup and "/source/kit" in setup
+    assert '"$KIT[${BACKEND:-tensorflow}]"' in setup  # a Keras backend, TensorFlow by default
     assert f'ASSIGNMENT="{ASSIGNMENT}"' in (tmp_path / "run_autograder").read_text()
 
 

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install sandbox postgres notebooks demo test lint benchmark clean
+.PHONY: install sandbox postgres notebooks demo test test-backends gpu-wheels lint benchmark clean
 
 install: $(VENV)/.installed
 
@@ -49,8 +49,54 @@ notebooks: install
 demo: install sandbox notebooks
 	autograder demo $(if $(CLASS_SIZE),--class-size $(CLASS_SIZE)) $(if $(JOBS),--jobs $(JOBS))
 
-test: install sandbox postgres
+# One Keras backend's suite (tests/conftest.py): the Keras notebooks graded end to end, the
+# Keras checks' tables, the judge, the tasks and the devices, in a virtual environment that
+# holds that backend and no other.
+BACKEND_SUITE = AUTOGRADER_BACKEND_SUITE=1 AUTOGRADER_ONE_BACKEND=1
+# TORCH: how pip gets PyTorch for `make test-backends` (e.g. a CPU build's file or index).
+TORCH ?= torch
+
+.venv-jax/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-jax
+	.venv-jax/bin/python -m pip install --quiet --upgrade pip
+	.venv-jax/bin/python -m pip install --quiet -e '.[jax,dev]'
+	touch $@
+
+.venv-torch/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-torch
+	.venv-torch/bin/python -m pip install --quiet --upgrade pip
+	.venv-torch/bin/python -m pip install --quiet $(TORCH)
+	.venv-torch/bin/python -m pip install --quiet -e '.[torch,dev]'
+	touch $@
+
+# The whole suite on TensorFlow, then the backend suite on JAX (CPU).
+test: install sandbox postgres .venv-jax/.installed
 	python -m pytest
+	$(BACKEND_SUITE) KERAS_BACKEND=jax .venv-jax/bin/python -m pytest
+
+# The backend suite on each of TensorFlow, JAX and PyTorch, each in its own environment.
+test-backends: install sandbox .venv-jax/.installed .venv-torch/.installed
+	$(BACKEND_SUITE) KERAS_BACKEND=tensorflow python -m pytest
+	$(BACKEND_SUITE) KERAS_BACKEND=jax .venv-jax/bin/python -m pytest
+	$(BACKEND_SUITE) KERAS_BACKEND=torch .venv-torch/bin/python -m pytest
+
+# Wheels for benchmarks/gpu_grade.sh on a GPU machine without network, for its Python
+# (GPU_PYTHON, e.g. 3.12): Keras and what the kit needs beyond a CUDA image's usual
+# packages (GPU_IMAGE_HAS) and the web interfaces that grading never imports
+# (GPU_NOT_NEEDED), into .whl/.
+GPU_PYTHON ?= 3.12
+GPU_IMAGE_HAS ?= numpy scipy pandas matplotlib scikit-learn statsmodels pillow jax jaxlib \
+	torch rich pytest h5py ml-dtypes absl-py protobuf pyyaml requests jinja2 markupsafe \
+	contourpy cycler fonttools kiwisolver pyparsing joblib threadpoolctl patsy formulaic \
+	interface-meta narwhals packaging pluggy iniconfig pygments markdown-it-py mdurl attrs \
+	anyio h11 httpcore httpx idna certifi charset-normalizer urllib3 psutil six \
+	python-dateutil typing-extensions zipp fsspec cloudpickle etils setuptools wrapt \
+	opt-einsum prometheus-client
+GPU_NOT_NEEDED ?= jupyterlab notebook babel widgetsnbextension jupyterlab-widgets ipywidgets \
+	jupyter-lsp jupyterlab-server notebook-shim jupyter-builder json5 async-lru
+gpu-wheels: install
+	python benchmarks/gpu_wheels.py --python-version $(GPU_PYTHON) --dest .whl \
+		--skip $(GPU_IMAGE_HAS) $(GPU_NOT_NEEDED)
 
 lint: install
 	ruff check .
@@ -65,4 +111,4 @@ benchmark: install sandbox
 	python benchmarks/notebook_metrics.py
 
 clean:
-	rm -rf $(VENV) gradebook.db
+	rm -rf $(VENV) .venv-jax .venv-torch .whl gradebook.db

@@ -1,8 +1,15 @@
-"""Shared fixtures: one graded run of each course notebook, reused across tests."""
+"""Shared fixtures: one graded run of each course notebook, reused across tests.
+
+With ``AUTOGRADER_BACKEND_SUITE=1`` (``make test`` on JAX, ``make test-backends`` on every
+backend) the run keeps only what a Keras backend decides: the Keras notebooks graded end
+to end (once each), the Keras assignments' check tables, the judge and the tasks, and
+the devices' tests. :func:`pytest_collection_modifyitems` chooses them.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -14,6 +21,49 @@ from autograder.registry import assignment_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = [a for a in list(assignment_ids()) if (ROOT / "source" / a / f"{a}.ipynb").exists()]
+#: The assignments whose notebooks use Keras (the rest are numpy alone).
+KERAS_ASSIGNMENTS = [
+    a for a in ASSIGNMENTS if "import keras" in (ROOT / "source" / a / f"{a}.ipynb").read_text()
+]
+#: Whether this run is one Keras backend's suite (see the module's docstring).
+BACKEND_SUITE = os.environ.get("AUTOGRADER_BACKEND_SUITE") == "1"
+if BACKEND_SUITE:
+    ASSIGNMENTS = KERAS_ASSIGNMENTS
+#: Graded runs of each solution notebook (three seeds; one in a backend's suite).
+SOLUTION_RUNS = 1 if BACKEND_SUITE else 3
+#: Test files that are wholly about Keras or devices, kept whole in a backend's suite.
+BACKEND_FILES = {"test_judge.py", "test_tasks.py", "test_devices.py", "test_backends.py"}
+#: Test files whose tests are kept in a backend's suite where they concern a Keras
+#: assignment (by parameter) or concern none in particular.
+TABLE_FILES = {"test_every_assignment.py", "test_common.py"}
+
+
+def _for_a_backend(item) -> bool:
+    name = item.path.name
+    if name in BACKEND_FILES:
+        return True
+    if name.removeprefix("test_").removesuffix(".py") in KERAS_ASSIGNMENTS:
+        return True  # tests/checks/test_<keras assignment>.py
+    params = getattr(item, "callspec", None)
+    values = [v for v in params.params.values() if isinstance(v, str)] if params else []
+    uses_graded = {"graded_solutions", "graded_released"} & set(item.fixturenames)
+    named = [v for v in values if v in ASSIGNMENTS or v in assignment_ids()]
+    if uses_graded:
+        return not named or named[0] in KERAS_ASSIGNMENTS
+    if name in TABLE_FILES:
+        return not named or named[0] in KERAS_ASSIGNMENTS
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a backend's suite, deselect what no Keras backend decides."""
+    if not BACKEND_SUITE:
+        return
+    kept = [item for item in items if _for_a_backend(item)]
+    dropped = [item for item in items if not _for_a_backend(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def notebook_path(kind: str, assignment: str) -> Path:
@@ -42,8 +92,9 @@ def _grade_one(path: str, seed: int | None) -> dict:
 
 @pytest.fixture(scope="session")
 def graded_solutions() -> dict[str, list[dict]]:
-    """Each solution notebook graded three times, each run with its own random seed."""
-    seeds = random.Random().sample(range(2**31), 3)
+    """Each solution notebook graded three times (once in a backend's suite), each run
+    with its own random seed."""
+    seeds = random.Random().sample(range(2**31), SOLUTION_RUNS)
     runs = [("solutions", a, seed) for a in ASSIGNMENTS for seed in seeds]
     documents = iter(_grade_all(runs))
     return {assignment: [next(documents) for _ in seeds] for assignment in ASSIGNMENTS}

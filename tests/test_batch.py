@@ -20,7 +20,7 @@ from nbgrader.plugins import LateSubmissionPlugin
 from rich.console import Console
 
 from autograder import batch as batch_module
-from autograder import registry
+from autograder import devices, registry
 from autograder.batch import LOCKS_DIR, Batch, Job, Outcome, find_jobs, summary_table
 from autograder.gradebook import CourseGradebook
 from autograder.registry import PACKAGE_DIR, Registry
@@ -130,7 +130,23 @@ def graded_course(tmp_path_factory) -> Path:
     course = make_course(tmp_path_factory.mktemp("batch"))
     process = run_cli(course, "--jobs", "2", *CLI_LIMITS)
     assert process.returncode == 0, process.stdout + process.stderr
+    (course / "batch-output.txt").write_text(process.stdout)
     return course
+
+
+@slow
+def test_the_summary_says_where_the_batch_graded(graded_course):
+    out = (graded_course / "batch-output.txt").read_text()
+    assert "job(s) in parallel on the CPU." in out
+    backend = devices.backend()
+    where = f"{backend} {devices.version_of(backend)}, Keras {devices.version_of('keras')}, cpu"
+    graded = [
+        json.loads(path.read_text())
+        for path in (graded_course / "autograded").glob("*/*/results.json")
+    ]
+    ran = sum("runtime" in document["extra_data"] for document in graded)
+    assert 0 < ran < len(graded)  # a missing or broken notebook never ran anywhere
+    assert f"Graded with {where}: {ran} submission(s)." in out, out
 
 
 @slow

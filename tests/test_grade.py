@@ -12,7 +12,7 @@ import pytest
 
 from autograder.grade import grade_notebook
 from autograder.sandbox import Limits
-from tests.conftest import ASSIGNMENTS, notebook_path
+from tests.conftest import ASSIGNMENTS, SOLUTION_RUNS, notebook_path
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def test_solution_gets_full_marks_three_runs_in_a_row(graded_solutions, assignme
         failed = [t["name"] + ": " + t["output"] for t in run["tests"] if t["status"] != "passed"]
         assert not failed, failed
         assert run["score"] == run["max_score"] > 0
-    assert len({run["extra_data"]["seed"] for run in runs}) == 3
+    assert len({run["extra_data"]["seed"] for run in runs}) == SOLUTION_RUNS
     assert len({run["score"] for run in runs}) == 1
 
 

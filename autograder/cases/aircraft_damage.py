@@ -201,6 +201,12 @@ ALTERNATIVES = [
 import os
 
 
+def scaled(*batch):
+    # tf.data passes (images, labels) as two arguments, grain (JAX, PyTorch) as one pair
+    images, labels = batch if len(batch) == 2 else batch[0]
+    return images / 255.0, labels
+
+
 def load_image_datasets(directory, image_size, batch_size, seed):
     names = sorted(os.listdir(os.path.join(directory, "train")))
     datasets = []
@@ -209,8 +215,9 @@ def load_image_datasets(directory, image_size, batch_size, seed):
             os.path.join(directory, split), labels="inferred", label_mode="categorical",
             class_names=names, image_size=image_size, batch_size=batch_size,
             shuffle=split != "test", seed=seed,
+            format="tf" if keras.backend.backend() == "tensorflow" else "grain",
         )
-        datasets.append(ds.map(lambda x, y: (x / 255.0, y)))
+        datasets.append(ds.map(scaled))
     return datasets[0], datasets[1], datasets[2], names
 """,
     ),

@@ -194,3 +194,27 @@ def test_only_trainable_false_keeps_batch_norm_in_inference_mode():
 
     assert moved(freeze_batch_norm=False)
     assert not moved(freeze_batch_norm=True)
+
+
+def test_the_reference_loader_feeds_the_grader_on_this_backend():
+    """The reference's datasets (tf.data on TensorFlow, grain on JAX and PyTorch, which lack
+    tf.data) are what the load task reads: every shipped test image once, in file order, its
+    pixels / 255, and the same order when iterated again (Keras iterates once per epoch)."""
+    import keras
+
+    from autograder.tasks import transfer
+
+    namespace = reference(ASSIGNMENT)
+    datasets = namespace["load_image_datasets"](aircraft.IMAGES_DIR, (64, 64), 8, 0)
+    kind = type(datasets[0]).__module__.split(".")[0]
+    assert kind == ("tensorflow" if keras.backend.backend() == "tensorflow" else "grain"), kind
+    first, again = (transfer._as_arrays(datasets[2], "test") for _ in range(2))
+    files = [path for name in datasets[3] for path in sorted(
+        (aircraft.IMAGES_DIR / "test" / name).glob("*.png"))]  # fmt: skip
+    assert first["images"].dtype == np.float32 and len(first["images"]) == len(files)
+    assert first["batch_sizes"][0] == 8
+    expected = np.stack([_decode(path) for path in files]) / 255
+    np.testing.assert_allclose(first["images"], expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(first["labels"].argmax(axis=1),
+                                  [datasets[3].index(p.parent.name) for p in files])  # fmt: skip
+    np.testing.assert_array_equal(first["images"], again["images"])

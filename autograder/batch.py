@@ -511,10 +511,7 @@ def main(
     """
     console = Console()
     jobs = jobs or os.cpu_count() or 1
-    indices = [] if device == "cpu" else devices.parse_gpus(gpus, devices.machine_gpus())
-    if device == "gpu" and not indices:
-        raise ValueError("--device gpu: no GPU to grade on (this machine's, or --gpus)")
-    pool = devices.GpuPool(indices, jobs, memory_bytes=limits.gpu_memory_bytes)
+    pool = devices.batch_pool(device, gpus, jobs, limits.gpu_memory_bytes)
     submitted_dir = Path(submitted).resolve()
     course = submitted_dir.parent
     found = find_jobs(submitted_dir, assignment=assignment, student=student)

@@ -377,6 +377,21 @@ class GpuPool:
                 self.running[placement.gpu.index] -= 1
 
 
+def batch_pool(device: str, gpus: str, jobs: int, memory_bytes: int = 0) -> GpuPool:
+    """The GPUs a batch of ``jobs`` at once spreads over, for ``--device`` and ``--gpus``.
+
+    Raises:
+        ValueError: ``device`` is ``gpu`` and no GPU is left to use, or ``gpus`` names
+            a GPU the machine lacks.
+    """
+    if device not in ("auto", "cpu", "gpu"):
+        raise ValueError(f"--device takes auto, cpu or gpu; got {device!r}")
+    indices = [] if device == "cpu" else parse_gpus(gpus, machine_gpus())
+    if device == "gpu" and not indices:
+        raise ValueError("--device gpu: no GPU to grade on (this machine's, or --gpus)")
+    return GpuPool(indices, jobs, memory_bytes=memory_bytes)
+
+
 # -- what processes hold on the GPUs ---------------------------------------------
 class GpuMemory:
     """GPU memory held per host process, read from ``nvidia-smi`` every :data:`GPU_POLL_S`.

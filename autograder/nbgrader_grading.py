@@ -38,9 +38,10 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 from nbgrader.utils import is_grade
-from traitlets import Dict, List
+from traitlets import Dict, Enum, List
 from traitlets.utils.importstring import import_item
 
+from autograder import devices
 from autograder.batch import Batch, Job, find_jobs
 from autograder.feedback import readable_name
 from autograder.gradebook import grade_cell_scores
@@ -192,6 +193,13 @@ class GradeWithKit(NbGraderPreprocessor):
         "(e.g. {'memory_bytes': 2 * 1024**3}); the defaults are those of `autograder grade`."
     ).tag(config=True)
 
+    device = Enum(
+        ("auto", "cpu", "gpu"),
+        default_value="auto",
+        help="Where the Keras backend computes: a GPU where there is one (auto), the CPU, "
+        "or a GPU or fail; as `autograder grade --device`.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info = resources["nbgrader"]
         job, course = submitted_job(
@@ -201,7 +209,9 @@ class GradeWithKit(NbGraderPreprocessor):
         # nbgrader copies the submission's other files here: a results.json among them is
         # not the kit's, and must not pass for it (the batch reuses one with its digest).
         (out_dir / "results.json").unlink(missing_ok=True)
-        batch = Batch(course, jobs=1, limits=Limits(**self.limits), gradebook=False)
+        limits = Limits(**self.limits)
+        pool = devices.batch_pool(self.device, "all", 1, limits.gpu_memory_bytes)
+        batch = Batch(course, jobs=1, limits=limits, gradebook=False, gpus=pool)
         outcome = batch.grade(job)
         if outcome.status not in ("graded", "unchanged"):
             message = "\n".join(outcome.results.notes).strip().splitlines()
@@ -324,6 +334,13 @@ class ShowKitFeedback(NbGraderPreprocessor):
     display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(
         config=True
     )
+
+    device = Enum(
+        ("auto", "cpu", "gpu"),
+        default_value="auto",
+        help="Where the Keras backend computes: a GPU where there is one (auto), the CPU, "
+        "or a GPU or fail; as `autograder grade --device`.",
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info = resources["nbgrader"]

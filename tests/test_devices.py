@@ -307,3 +307,18 @@ def test_every_graded_solution_says_where_it_ran_and_the_judge_confirms_it(grade
                 assert judged["device"] == "cpu"
             else:
                 assert "judge" not in runtime, assignment
+
+
+def test_a_batch_takes_the_gpus_its_flags_allow(monkeypatch):
+    monkeypatch.setattr(devices, "machine_gpus", lambda: (H200, A100))
+    assert [g.index for g in devices.batch_pool("auto", "all", 10).gpus] == [0, 1]
+    assert [g.index for g in devices.batch_pool("gpu", "1", 10).gpus] == [1]
+    assert devices.batch_pool("cpu", "all", 10).gpus == []
+    assert devices.batch_pool("auto", "none", 10).take() == devices.Placement.cpu()
+    assert devices.batch_pool("auto", "0", 5, memory_bytes=GIB).take().memory_bytes == GIB
+    with pytest.raises(ValueError, match="no GPU to grade on"):
+        devices.batch_pool("gpu", "none", 10)
+    monkeypatch.setattr(devices, "machine_gpus", lambda: ())
+    assert devices.batch_pool("auto", "all", 4).gpus == []
+    with pytest.raises(ValueError, match="no GPU to grade on"):
+        devices.batch_pool("gpu", "all", 4)

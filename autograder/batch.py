@@ -146,7 +146,7 @@ class Batch:
         limits: each notebook's resource limits.
         gradebook: whether to write scores into nbgrader's gradebook.
         gpus: the GPUs the jobs are spread over (:class:`~autograder.devices.GpuPool`);
-            ``None`` or an empty pool grades on the CPU.
+            ``None``: all the machine's (none: the CPU).
     """
 
     def __init__(
@@ -156,7 +156,9 @@ class Batch:
         self.course = course
         self.jobs = max(1, jobs)
         self.limits = limits
-        self.gpus = gpus or devices.GpuPool([], self.jobs, gpus=())
+        if gpus is None:  # every GPU of the machine, as `--device auto` takes them
+            gpus = devices.batch_pool("auto", "all", self.jobs, limits.gpu_memory_bytes)
+        self.gpus = gpus
         self.gradebook = CourseGradebook.of(course) if gradebook else None
         self._running: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()

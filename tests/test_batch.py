@@ -263,10 +263,14 @@ def test_a_killed_batch_resumes_and_gives_the_same_gradebook(tmp_path, graded_co
 @slow
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path):
     course = make_course(tmp_path)
+    # A shell runs a background job with SIGINT ignored, and a child inherits that: had
+    # the tests been started so, the batch would never hear the Ctrl-C. A terminal's
+    # foreground batch hears it, so the batch starts with SIGINT's default disposition.
     process = subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--jobs", "1",
          *CLI_LIMITS],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not list((course / "autograded").rglob("results.json")):

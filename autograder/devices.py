@@ -268,12 +268,15 @@ class Placement:
             "CUDA_VISIBLE_DEVICES": self.gpu.uuid or str(self.gpu.index),
             # JAX: no preallocation of 75% of the GPU, and at most this share of it.
             "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-            # TensorFlow: grow into the limit autograder.backend sets, don't take it all.
-            "TF_FORCE_GPU_ALLOW_GROWTH": "true",
             # PyTorch: give freed blocks back, so the monitor sees what is held.
             "PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True",
         }
-        if self.memory_bytes > 0:
+        if self.memory_bytes <= 0:
+            # TensorFlow: grow as needed rather than take the whole GPU. (With a share,
+            # autograder.backend gives it a logical GPU of that size instead: TensorFlow
+            # refuses memory growth beside a configured logical device.)
+            env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+        else:
             env["AUTOGRADER_GPU_MEMORY_MB"] = str(self.memory_bytes // 2**20)
             if self.gpu.memory_bytes > 0:
                 fraction = self.memory_bytes / self.gpu.memory_bytes

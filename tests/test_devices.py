@@ -171,7 +171,9 @@ def test_a_placement_tells_every_backend_its_gpu_and_share():
     assert env["CUDA_VISIBLE_DEVICES"] == "GPU-aaaa"
     assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
     assert float(env["XLA_PYTHON_CLIENT_MEM_FRACTION"]) == pytest.approx(share / (141 * GIB), 1e-3)
-    assert env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    assert "TF_FORCE_GPU_ALLOW_GROWTH" not in env  # TensorFlow gets a logical GPU of the share
+    assert devices.Placement(H200).environment()["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    assert "AUTOGRADER_GPU_MEMORY_MB" not in devices.Placement(H200).environment()
     assert env["AUTOGRADER_GPU_MEMORY_MB"] == str(10 * 1024)
     assert "JAX_PLATFORMS" not in env
     assert devices.Placement(H200, share).record() == {

@@ -52,7 +52,8 @@ demo: install sandbox notebooks
 # One Keras backend's suite (tests/conftest.py): the Keras notebooks graded end to end, the
 # Keras checks' tables, the judge, the tasks and the devices, in a virtual environment that
 # holds that backend and no other.
-BACKEND_SUITE = AUTOGRADER_BACKEND_SUITE=1 AUTOGRADER_ONE_BACKEND=1
+BACKEND_SUITE = AUTOGRADER_BACKEND_SUITE=full AUTOGRADER_ONE_BACKEND=1
+QUICK_BACKEND_SUITE = AUTOGRADER_BACKEND_SUITE=quick AUTOGRADER_ONE_BACKEND=1
 # TORCH: how pip gets PyTorch for `make test-backends` (e.g. a CPU build's file or index).
 TORCH ?= torch
 
@@ -69,10 +70,10 @@ TORCH ?= torch
 	.venv-torch/bin/python -m pip install --quiet -e '.[torch,dev]'
 	touch $@
 
-# The whole suite on TensorFlow, then the backend suite on JAX (CPU).
+# The whole suite on TensorFlow, then the quick backend suite on JAX (CPU).
 test: install sandbox postgres .venv-jax/.installed
 	python -m pytest
-	$(BACKEND_SUITE) KERAS_BACKEND=jax .venv-jax/bin/python -m pytest
+	$(QUICK_BACKEND_SUITE) KERAS_BACKEND=jax .venv-jax/bin/python -m pytest
 
 # The backend suite on each of TensorFlow, JAX and PyTorch, each in its own environment.
 test-backends: install sandbox .venv-jax/.installed .venv-torch/.installed

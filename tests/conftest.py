@@ -1,7 +1,7 @@
 """Shared fixtures: one graded run of each course notebook, reused across tests.
 
-With ``AUTOGRADER_BACKEND_SUITE=1`` (``make test`` on JAX, ``make test-backends`` on every
-backend) the run keeps only what a Keras backend decides: the Keras notebooks graded end
+With ``AUTOGRADER_BACKEND_SUITE=full`` (``make test-backends``, on every backend) or
+``quick`` (``make test``, on JAX) the run keeps only what a Keras backend decides: the Keras notebooks graded end
 to end (once each), the Keras assignments' check tables, the judge and the tasks, and
 the devices' tests. :func:`pytest_collection_modifyitems` chooses them.
 """
@@ -25,8 +25,12 @@ ASSIGNMENTS = [a for a in list(assignment_ids()) if (ROOT / "source" / a / f"{a}
 KERAS_ASSIGNMENTS = [
     a for a in ASSIGNMENTS if "import keras" in (ROOT / "source" / a / f"{a}.ipynb").read_text()
 ]
-#: Whether this run is one Keras backend's suite (see the module's docstring).
-BACKEND_SUITE = os.environ.get("AUTOGRADER_BACKEND_SUITE") == "1"
+#: Whether this run is one Keras backend's suite (see the module's docstring): ``full``
+#: (``make test-backends``), or ``quick`` (``make test``'s run on JAX, within CI's time;
+#: see :data:`QUICK_LEAVES_OUT`).
+BACKEND_SUITE = os.environ.get("AUTOGRADER_BACKEND_SUITE", "")
+if BACKEND_SUITE not in ("", "full", "quick"):
+    raise pytest.UsageError(f"AUTOGRADER_BACKEND_SUITE is full or quick, not {BACKEND_SUITE!r}")
 if BACKEND_SUITE:
     ASSIGNMENTS = KERAS_ASSIGNMENTS
 #: Graded runs of each solution notebook (three seeds; one in a backend's suite).
@@ -36,14 +40,32 @@ BACKEND_FILES = {"test_judge.py", "test_tasks.py", "test_devices.py", "test_back
 #: Test files whose tests are kept in a backend's suite where they concern a Keras
 #: assignment (by parameter) or concern none in particular.
 TABLE_FILES = {"test_every_assignment.py", "test_common.py"}
+#: Tests of those files about the whole course, not about a backend.
+COURSE_TESTS = {"test_every_data_set_is_read_by_an_assignment"}
+#: What the quick suite leaves out: every table entry that trains a model in-process
+#: (mistakes, untrained models, alternatives, the references over seeds) and the Keras
+#: assignments' own check tests. Each still runs on TensorFlow in the whole suite, and on
+#: every backend in the full backend suite. The quick suite keeps the notebooks graded end
+#: to end in the sandbox (solutions, released notebooks, blanked held-out rows), the judge,
+#: the tasks, the devices and the tables' checks that train nothing.
+QUICK_LEAVES_OUT = ("test_mistake", "test_a_model_that_does_not_learn", "test_builder_that",
+                    "test_correct_alternative", "test_reference_", "test_function_returning",
+                    "test_inputs_unchanged_check_passes")  # fmt: skip
 
 
 def _for_a_backend(item) -> bool:
     name = item.path.name
+    if item.originalname in COURSE_TESTS:
+        return False
+    marker = item.get_closest_marker("skip")
+    if marker and str(marker.kwargs.get("reason", "")).startswith("got empty parameter set"):
+        return False  # a table with no entry for the Keras assignments
+    if BACKEND_SUITE == "quick" and item.originalname.startswith(QUICK_LEAVES_OUT):
+        return False
     if name in BACKEND_FILES:
         return True
     if name.removeprefix("test_").removesuffix(".py") in KERAS_ASSIGNMENTS:
-        return True  # tests/checks/test_<keras assignment>.py
+        return BACKEND_SUITE == "full"  # tests/checks/test_<keras assignment>.py
     params = getattr(item, "callspec", None)
     values = [v for v in params.params.values() if isinstance(v, str)] if params else []
     uses_graded = {"graded_solutions", "graded_released"} & set(item.fixturenames)

@@ -1,8 +1,8 @@
 """The backend a run grades with, and the prepared GPU run, on whichever backend this is.
 
-``make test`` runs the whole suite on TensorFlow, then the backend suite (see
+``make test`` runs the whole suite on TensorFlow, then the quick backend suite (see
 ``tests/conftest.py``) on JAX in a virtual environment of its own that holds no
-TensorFlow; ``make test-backends`` runs that suite on each of the three backends.
+TensorFlow; ``make test-backends`` runs the full backend suite on each of the three.
 """
 
 from __future__ import annotations

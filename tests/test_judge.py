@@ -298,7 +298,11 @@ def count(n):
         assert outputs.shape == (5, 2) and np.allclose(outputs.sum(axis=1), 1, atol=1e-5)
         judge_jail = submission.judge_process.jail
         assert judge_jail.program == "judge"
-        assert sorted(p.name for p in judge_jail.child_dir.iterdir()) == ["channel.py", "judge.py"]
+        assert sorted(p.name for p in judge_jail.child_dir.iterdir()) == [
+            "backend.py",
+            "channel.py",
+            "judge.py",
+        ]
         assert judge_jail.dir != submission.jail.dir
         assert not list(judge_jail.dir.rglob("cell-ran-here"))
         if judge_jail.mode == "jail":

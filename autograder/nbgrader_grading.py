@@ -335,13 +335,6 @@ class ShowKitFeedback(NbGraderPreprocessor):
         config=True
     )
 
-    device = Enum(
-        ("auto", "cpu", "gpu"),
-        default_value="auto",
-        help="Where the Keras backend computes: a GPU where there is one (auto), the CPU, "
-        "or a GPU or fail; as `autograder grade --device`.",
-    ).tag(config=True)
-
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info = resources["nbgrader"]
         results = kit_results(

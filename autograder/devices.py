@@ -30,17 +30,13 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
+
+from autograder import backend as backend_module
 
 #: The Keras backends the kit grades with, in the order a default is chosen.
 BACKENDS = ("tensorflow", "jax", "torch")
-#: The distributions that provide each backend (TensorFlow has a CPU-only build).
-DISTRIBUTIONS = {
-    "tensorflow": ("tensorflow", "tensorflow-cpu"),
-    "jax": ("jax",),
-    "torch": ("torch",),
-}
 #: The share of a GPU's memory that the jobs on it may hold together (the rest is the
 #: driver's, the CUDA contexts' and headroom).
 GPU_USABLE = 0.9
@@ -82,14 +78,8 @@ def backend() -> str:
     return found[0]
 
 
-def version_of(name: str) -> str:
-    """The installed version of backend ``name`` (or of Keras, ``"keras"``), or ``"none"``."""
-    for distribution in DISTRIBUTIONS.get(name, (name,)):
-        try:
-            return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
-    return "none"
+#: The installed version of a backend or of Keras, from the package metadata.
+version_of = backend_module.version_of
 
 
 # -- the GPUs ------------------------------------------------------------------

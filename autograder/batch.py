@@ -237,6 +237,7 @@ class Batch:
                 f" (found: {', '.join(names)})." if names else "."
             )
             results = _zero_results(job.assignment, reason)
+            results.extra["handed_in"] = False  # the report counts it as missing
             status = "graded"
         else:
             results, status = self._run_grader(job, out_dir, digest)

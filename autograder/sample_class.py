@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import registry
+from autograder.results import CheckResult, Results
 
 #: Patches what graders running in the student's kernel rely on (numpy, builtins, the
 #: kit's own scoring, a results.json in the working folder); the sandboxed grader
@@ -190,3 +191,76 @@ def make_course(course: Path, course_root: Path) -> None:
     course.mkdir(parents=True)
     shutil.copytree(course_root / "source", course / "source")
     shutil.copyfile(course_root / "nbgrader_config.py", course / "nbgrader_config.py")
+
+
+def write_graded_class(
+    course: Path,
+    assignment: str,
+    n_students: int,
+    *,
+    seed: int = 0,
+    rewards_wrong: str | None = None,
+    flagged: tuple[int, ...] = (),
+    late: tuple[int, ...] = (),
+) -> dict[str, Results]:
+    """Write the results of a class as if it had been graded, without grading anything.
+
+    For the report's tests and benchmark: each student ``i`` has an ability drawn from
+    N(0, 1), each check a difficulty, and a student passes a check when ability plus
+    noise beats its difficulty (a failed check scores 0, or half its points for one of
+    several points, at random). A failure's message is one of two mistakes of that
+    check, each with a hint. ``rewards_wrong`` names a check planted to reward a wrong
+    answer: exactly the students of below-median ability pass it. Students in
+    ``flagged`` carry a ``patched`` flag; those in ``late`` hand in two days late.
+
+    Writes ``autograded/<student>/<assignment>/results.json`` and
+    ``submitted/<student>/<assignment>/timestamp.txt`` (no notebook).
+
+    Args:
+        course: the course directory.
+        assignment: one of the kit's assignments (its checks and points are the registry's).
+        n_students: how many students (:func:`student_name`).
+        seed: the seed of every draw.
+        rewards_wrong: a check that rewards a wrong answer, or ``None``.
+        flagged: the indices of students the grader flagged.
+        late: the indices of students who handed in late.
+
+    Returns:
+        Each student's results, by student id.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    checks = registry.assignment(assignment).graded
+    ability = rng.normal(size=n_students)
+    difficulty = rng.uniform(-1.5, 1.5, size=len(checks))
+    median = float(np.median(ability))
+    out = {}
+    for i in range(n_students):
+        student = student_name(i)
+        results = []
+        for j, check in enumerate(checks):
+            if check.name == rewards_wrong:
+                passed = ability[i] < median
+            else:
+                passed = ability[i] + rng.normal(scale=0.5) > difficulty[j]
+            if passed:
+                score, output = check.points, "Passed."
+            else:
+                score = check.points / 2 if check.points > 1 and rng.random() < 0.3 else 0.0
+                mistake = int(rng.integers(2))
+                output = (
+                    f"`{check.function}(x)` returned {rng.normal():.4f} at x={rng.normal():.3f}. "
+                    f"Hint: mistake {mistake} of {check.function}."
+                )
+            results.append(CheckResult(check.name, score, check.points, output))
+        extra = {"assignment": assignment, "student": student, "seed": seed}
+        if i in flagged:
+            extra["flags"] = [{"kind": "patched", "detail": "numpy.allclose was replaced"}]
+        graded = Results(results, execution_time=float(rng.uniform(5, 60)), extra=extra)
+        graded.write(course / "autograded" / student / assignment / "results.json")
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "timestamp.txt").write_text(LATE if i in late else ON_TIME)
+        out[student] = graded
+    return out

@@ -161,8 +161,10 @@ def test_every_submission_gets_results_and_an_executed_notebook(graded_course):
             assert any(cell.get("outputs") for cell in executed.cells)
     frank = json.loads((graded_course / "autograded/frank/activations/results.json").read_text())
     assert "No notebook named activations.ipynb was submitted" in frank["output"]
+    assert frank["extra_data"]["handed_in"] is False  # missing, for the class report
     carol = json.loads((graded_course / "autograded/carol/activations/results.json").read_text())
     assert "not valid JSON" in carol["output"]
+    assert "handed_in" not in carol["extra_data"]  # handed in, though broken
     notes = {
         "dave": "did not finish within 3 s",
         "gina": "MemoryError",

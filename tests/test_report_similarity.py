@@ -6,7 +6,8 @@ their own way, and ivo, whose notebook jun copied with the variables renamed, th
 comments changed and blank lines added. A fixture's top-level functions fill the
 template's solution cells (the student's ``def`` line, the template's docstring, the
 student's body; a helper goes into the cell of the function after it), and code after a
-``# %%`` line is a cell the student added at the end.
+``# %%`` line is a cell the student added at the end. A fixture's leading imports (numpy,
+for ruff and for running it) and the comments above them are not the student's cells.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def _functions(source: str) -> tuple[dict[str, tuple[str, str, str]], str | None
     tree = ast.parse(source)
     lines = source.splitlines()
     functions, start = {}, 0
+    while isinstance(tree.body[0], ast.Import):  # the fixture's own `import numpy as np`
+        start = tree.body.pop(0).end_lineno  # (the template imports it): not the student's
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             first = node.lineno - 1

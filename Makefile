@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install sandbox postgres notebooks demo test test-backends gpu-wheels lint benchmark clean
+.PHONY: install sandbox postgres browser notebooks demo test test-backends gpu-wheels lint benchmark clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,16 @@ postgres:
 		echo "PostgreSQL is not installed: its gradebook test will be skipped (sqlite is tested)."; \
 	fi
 
+# Debian's Chromium renders the class report's pages in a test (headless, offline).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium (renders the class report in a test) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is not installed: the report's browser test will be skipped, loudly."; \
+	fi
+
 # Regenerate the released and solution notebooks whose source changed (FORCE=1: all of them).
 notebooks: install
 	python -m autograder.generate $(if $(FORCE),--force)
@@ -71,7 +81,7 @@ TORCH ?= torch
 	touch $@
 
 # The whole suite on TensorFlow, then the quick backend suite on JAX (CPU).
-test: install sandbox postgres .venv-jax/.installed
+test: install sandbox postgres browser .venv-jax/.installed
 	python -m pytest
 	$(QUICK_BACKEND_SUITE) KERAS_BACKEND=jax .venv-jax/bin/python -m pytest
 

@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     feedback.add_argument("--assignment", help="only this assignment")
     feedback.add_argument("--student", help="only this student")
 
+    report = commands.add_parser(
+        "report",
+        help="write the class report after a batch: per check pass rates and discrimination, "
+        "the mistakes the class makes, flagged and alike submissions, late and missing work",
+    )
+    report.add_argument("--course", default=".", help="the course directory (default: .)")
+    report.add_argument("--assignment", help="only this assignment's page")
+
     bundle = commands.add_parser(
         "gradescope", help="build a Gradescope autograder bundle (.zip) for one assignment"
     )
@@ -123,6 +131,10 @@ def _verb(args: argparse.Namespace):
         return feedback.main, dict(
             course=args.course, assignment=args.assignment, student=args.student
         )
+    if args.command == "report":
+        from autograder import report
+
+        return report.main, dict(course=args.course, assignment=args.assignment)
     if args.command == "gradescope":
         from autograder import gradescope
 

@@ -9,7 +9,8 @@
    once (:func:`autograder.sample_class.demo_class`: honest, partly finished,
    mistaken, cheating, broken, late and missing, one student each);
    ``--class-size N`` grades a class of ``N`` students who each hand in every
-   assignment instead (:func:`autograder.sample_class.make_class`).
+   assignment instead (:func:`autograder.sample_class.make_class`). Last comes the
+   class report (:mod:`autograder.report`), ``demo-course/reports/index.html``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -30,6 +32,7 @@ from autograder.batch import Batch, Job, Outcome, find_jobs
 from autograder.feedback import write_feedback
 from autograder.gradebook import CourseGradebook
 from autograder.registry import assignment_ids
+from autograder.report import write_reports
 from autograder.sample_class import make_class, make_course, make_demo_class
 from autograder.sandbox import Limits
 
@@ -175,11 +178,14 @@ def grade_sample_class(
         cwd=course, check=True, capture_output=True,
     )  # fmt: skip
     pages = write_feedback(course)
+    started = time.monotonic()
+    reports = write_reports(course)
     console.print(
         f"Gradebook: {book.db_url}\n"
         f"Grades (nbgrader export): {course / 'grades.csv'}\n"
         f"Feedback pages ({len(pages)}): {course / 'feedback'}/<student>/<assignment>/\n"
-        f"Results and executed notebooks: {course / 'autograded'}/<student>/<assignment>/"
+        f"Results and executed notebooks: {course / 'autograded'}/<student>/<assignment>/\n"
+        f"The class report (autograder report, {time.monotonic() - started:.1f} s): {reports[0]}"
     )
     return ok
 

@@ -46,6 +46,8 @@ CHEAT = (
 )
 
 KINDS = ("honest", "partial", "mistake", "cheat", "broken", "late", "missing")
+#: The kinds of work made from the reference solution (the same code, or most of it).
+FROM_REFERENCE = ("honest", "partial", "mistake", "late")
 NAMES = (
     "ada", "ben", "cleo", "dan", "eve", "finn", "gus", "hana", "ivo", "jun", "kai", "lea",
     "mo", "nia", "oto", "pia", "quin", "rui", "sol", "tea",
@@ -119,9 +121,12 @@ def make_class(
 def demo_class(assignments: list[str]) -> dict[tuple[str, str], str]:
     """Who hands in what in the demo: each kind of work once, mostly without Keras.
 
-    One student per kind (``ada`` honest, ``ben`` partial, ... ``gus`` missing). Kind
-    ``k`` goes to the ``k``-th of the assignments whose checks train no model (in turn,
-    so every one of them is seen), and the mistaken student also hands in
+    One student per kind (``ada`` honest, ``ben`` partial, ... ``gus`` missing). Each
+    goes to one of the assignments whose checks train no model, in turn, so every one of
+    them is seen; the kinds made from the reference solution (:data:`FROM_REFERENCE`)
+    come first, each on an assignment of its own where there are enough, since two
+    copies of one reference are rightly paired by the report's similarity check. The
+    mistaken student also hands in
     :data:`KERAS_MISTAKE` (else the first assignment that trains one) and the
     capstone (:data:`CAPSTONE`), the class's Keras notebooks: a model's mistake must
     cost points too.
@@ -139,7 +144,11 @@ def demo_class(assignments: list[str]) -> dict[tuple[str, str], str]:
     trains = {a: any(check.trains for check in registry.assignment(a).graded) for a in assignments}
     cheap = [a for a in assignments if not trains[a]] or list(assignments)
     keras = [a for a in assignments if trains[a]]
-    kinds = {(student_name(k), cheap[k % len(cheap)]): kind for k, kind in enumerate(KINDS)}
+    # The kinds made from the reference first, so that each gets an assignment of its own.
+    order = sorted(range(len(KINDS)), key=lambda k: KINDS[k] not in FROM_REFERENCE)
+    kinds = {
+        (student_name(k), cheap[place % len(cheap)]): KINDS[k] for place, k in enumerate(order)
+    }
     if keras:
         mistaken = student_name(KINDS.index("mistake"))
         kinds[(mistaken, KERAS_MISTAKE if KERAS_MISTAKE in keras else keras[0])] = "mistake"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -187,6 +188,9 @@ def test_the_demo_class_shows_each_kind_of_work_once():
     assert {a for (_, a) in keras} == {sample_class.KERAS_MISTAKE, sample_class.CAPSTONE}
     numpy = [a for a in ASSIGNMENTS if a not in trains]
     assert {a for (_, a) in kinds if a not in trains} == set(numpy), "every numpy assignment"
+    from_reference = [a for (_, a), kind in kinds.items()
+                      if kind in sample_class.FROM_REFERENCE and a in numpy]  # fmt: skip
+    assert len(from_reference) == len(set(from_reference)), "no two copies of one reference"
 
 
 def test_the_course_notebooks_are_graded_slowest_first():
@@ -259,3 +263,19 @@ def test_the_demo_class_scores_as_each_kind_should_into_the_gradebook(tmp_path):
             assert got == 0, (who, what, kind)
     pages = list((demo_course / "feedback").rglob("*.html"))
     assert len(pages) >= len([k for k in kinds.values() if k != "missing"])
+    # The class report: each kind where it belongs (the late and missing student, the cheat).
+    by_kind = {kind: key for key, kind in kinds.items()}
+    for kind, start, end in (("late", "late by", "</table>"), ("missing", "Missing (", "</p>"),
+                             ("cheat", "Flagged by the grader (1)", "</table>")):  # fmt: skip
+        who, what = by_kind[kind]
+        page = (demo_course / "reports" / what / "index.html").read_text()
+        assert re.search(rf"\b{who}\b", page.split(start)[1].split(end)[0]), kind
+    who, what = by_kind["honest"]
+    assert "Nobody handed in late" in (demo_course / "reports" / what / "index.html").read_text()
+    for assignment in numpy:  # each made from the reference on an assignment of its own
+        assert (
+            "Alike code (0 pairs)"
+            in (demo_course / "reports" / assignment / "index.html").read_text()
+        )
+    course_page = (demo_course / "reports" / "index.html").read_text()
+    assert all(f"<td>{who}</td>" in course_page for who, _ in kinds)

@@ -93,8 +93,8 @@ test-backends: install sandbox .venv-jax/.installed .venv-torch/.installed
 
 # Wheels for benchmarks/gpu_grade.sh on a GPU machine without network, for its Python
 # (GPU_PYTHON, e.g. 3.12): Keras and what the kit needs beyond a CUDA image's usual
-# packages (GPU_IMAGE_HAS) and the web interfaces that grading never imports
-# (GPU_NOT_NEEDED), into .whl/.
+# packages (GPU_IMAGE_HAS) and what grading never imports (GPU_NOT_NEEDED: the web
+# interfaces, the class report's similarity detector), into .whl/.
 GPU_PYTHON ?= 3.12
 GPU_IMAGE_HAS ?= numpy scipy pandas matplotlib scikit-learn statsmodels pillow jax jaxlib \
 	torch rich pytest h5py ml-dtypes absl-py protobuf pyyaml requests jinja2 markupsafe \
@@ -104,7 +104,7 @@ GPU_IMAGE_HAS ?= numpy scipy pandas matplotlib scikit-learn statsmodels pillow j
 	python-dateutil typing-extensions zipp fsspec cloudpickle etils setuptools wrapt \
 	opt-einsum prometheus-client
 GPU_NOT_NEEDED ?= jupyterlab notebook babel widgetsnbextension jupyterlab-widgets ipywidgets \
-	jupyter-lsp jupyterlab-server notebook-shim jupyter-builder json5 async-lru
+	jupyter-lsp jupyterlab-server notebook-shim jupyter-builder json5 async-lru copydetect tqdm
 gpu-wheels: install
 	python benchmarks/gpu_wheels.py --python-version $(GPU_PYTHON) --dest .whl \
 		--skip $(GPU_IMAGE_HAS) $(GPU_NOT_NEEDED)

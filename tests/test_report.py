@@ -401,7 +401,8 @@ def test_two_students_who_copy_are_paired_on_the_page_with_their_shared_lines(tm
     cell.source = "# mine, <script>alert(1)</script>\n" + cell.source
     for student, notebook in (("ada", nbformat.writes(solution).encode()),
                               ("ben", nbformat.writes(copy).encode()),
-                              ("cleo", released), ("dan", released)):  # fmt: skip
+                              ("cleo", released), ("dan", released),
+                              ("eve", b"{ broken")):  # fmt: skip
         _one(tmp_path, student, "activations", _passing("activations"))
         (tmp_path / "submitted" / student / "activations" / "activations.ipynb").write_bytes(
             notebook
@@ -410,6 +411,8 @@ def test_two_students_who_copy_are_paired_on_the_page_with_their_shared_lines(tm
     text = (tmp_path / "reports" / "activations" / "index.html").read_text()
     page = _Page(text).words
     assert "Alike code (1 pair)" in page
+    assert "The code of 4 handed-in notebooks was compared" in page
+    assert "1 notebook could not be read" in page  # eve's, left out
     assert "ada and ben :" in page.replace("</strong>", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
     assert text.count('<div class="shared">') >= 10  # their shared lines, marked

@@ -50,6 +50,14 @@ from autograder.results import write_atomic
 
 #: Where the pages go, under the course directory.
 REPORTS = "reports"
+#: The most of a student's own code the similarity check reads (characters). The
+#: reference solutions' own code is 2,400 to 7,600 characters (their whole code at most
+#: 20,000), so this is 25 times the largest; a notebook padded beyond it is compared on
+#: its first part and cannot slow the report down.
+MAX_OWN_CODE = 200_000
+#: A handed-in notebook larger than this is not read for the similarity check (the batch
+#: grades it under its own limits; the page says how many were left out).
+MAX_NOTEBOOK_BYTES = 20 * 1024**2
 
 
 def _environment():
@@ -139,9 +147,13 @@ def _similar(evidence: AssignmentEvidence) -> tuple[list, str]:
         if not submission.handed_in or submission.notebook is None:
             continue
         try:
-            codes[submission.student] = similarity.own_code(submission.notebook, evidence.template)
-        except ValueError:
+            if submission.notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+                raise ValueError("too large")
+            code = similarity.own_code(submission.notebook, evidence.template)
+        except (OSError, ValueError):
             unreadable += 1
+            continue
+        codes[submission.student] = code[:MAX_OWN_CODE]
     pairs = similarity.similar_pairs(codes, similarity.template_code(evidence.template))
     note = (
         f"The code of {len(codes)} handed-in notebook{'s' if len(codes) != 1 else ''} "
@@ -151,7 +163,11 @@ def _similar(evidence: AssignmentEvidence) -> tuple[list, str]:
         "students who each wrote their own code stay far below that."
     )
     if unreadable:
-        note += f" {unreadable} notebook{'s' if unreadable != 1 else ''} could not be read."
+        note += (
+            f" {unreadable} notebook{'s' if unreadable != 1 else ''} could not be read "
+            f"(not a notebook, or over {MAX_NOTEBOOK_BYTES // 1024**2} MiB) and "
+            f"{'were' if unreadable != 1 else 'was'} left out."
+        )
     return pairs, note
 
 

@@ -266,3 +266,9 @@ def test_every_command_of_the_readme_runs_in_order(tmp_path):
     assert re.search(r"\b(\d+) / \1 points\b", text), "the kit's page gives ben full marks"
     assert "def test_" not in page
     assert (course / f"gradescope_{ASSIGNMENT}.zip").is_file()
+    # The class report: ben late, with the penalty the course's rule gave him; ada on time.
+    report = (course / "reports" / ASSIGNMENT / "index.html").read_text()
+    late = report.split("late by")[1].split("</table>")[0]
+    assert "ben" in late and "ada" not in late
+    assert f">{ben['late_submission_penalty']:g}<" in late
+    assert (course / "reports" / ASSIGNMENT / "checks.csv").read_text().startswith("check,")

@@ -227,9 +227,13 @@ def test_a_results_file_that_cannot_be_read_is_listed_and_left_out(tmp_path):
     _one(tmp_path, "ada", "activations", _passing("activations"))
     _one(tmp_path, "ben", "activations", "{not json")
     _one(tmp_path, "cleo", "activations", json.dumps({"score": 3}))
+    infinite = _passing("activations").to_gradescope()
+    infinite["tests"][0]["score"] = float("inf")
+    _one(tmp_path, "dan", "activations", json.dumps(infinite))  # Infinity: JSON as Python writes it
     report.write_reports(tmp_path)
     page = _page(tmp_path, "activations").words
-    assert "Results that could not be read (2)" in page
+    assert "Results that could not be read (3)" in page
+    assert "dan : results.json holds a score or a time that is not a finite number" in page
     assert "ben : results.json is not valid JSON" in page  # (bold id, then text)
     assert "cleo : results.json is not a results.json document" in page
     assert "1 graded submission ·" in page

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,7 +175,14 @@ def _timestamp(folder: Path) -> datetime.datetime | None:
 
 def _read_results(path: Path) -> tuple[Results | None, str]:
     try:
-        return Results.from_gradescope(json.loads(path.read_text(encoding="utf-8"))), ""
+        results = Results.from_gradescope(json.loads(path.read_text(encoding="utf-8")))
+        numbers = [
+            results.execution_time,
+            *(n for c in results.checks for n in (c.score, c.max_score)),
+        ]
+        if not all(math.isfinite(number) for number in numbers):
+            return None, "holds a score or a time that is not a finite number"
+        return results, ""
     except (OSError, UnicodeDecodeError) as error:
         return None, f"could not be read: {error}"
     except json.JSONDecodeError as error:

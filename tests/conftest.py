@@ -33,8 +33,10 @@ if BACKEND_SUITE not in ("", "full", "quick"):
     raise pytest.UsageError(f"AUTOGRADER_BACKEND_SUITE is full or quick, not {BACKEND_SUITE!r}")
 if BACKEND_SUITE:
     ASSIGNMENTS = KERAS_ASSIGNMENTS
-#: Graded runs of each solution notebook (three seeds; one in a backend's suite).
-SOLUTION_RUNS = 1 if BACKEND_SUITE else 3
+#: Graded runs of each solution notebook, each on a seed drawn for this run. One: every
+#: check also runs in-process on the reference for three fixed seeds (test_every_assignment),
+#: and the demo and the Gradescope bundles grade each solution again end to end.
+SOLUTION_RUNS = 1
 #: Test files that are wholly about Keras or devices, kept whole in a backend's suite.
 BACKEND_FILES = {"test_judge.py", "test_tasks.py", "test_devices.py", "test_backends.py"}
 #: Test files whose tests are kept in a backend's suite where they concern a Keras
@@ -114,8 +116,7 @@ def _grade_one(path: str, seed: int | None) -> dict:
 
 @pytest.fixture(scope="session")
 def graded_solutions() -> dict[str, list[dict]]:
-    """Each solution notebook graded three times (once in a backend's suite), each run
-    with its own random seed."""
+    """Each solution notebook graded :data:`SOLUTION_RUNS` times, on seeds drawn per run."""
     seeds = random.Random().sample(range(2**31), SOLUTION_RUNS)
     runs = [("solutions", a, seed) for a in ASSIGNMENTS for seed in seeds]
     documents = iter(_grade_all(runs))

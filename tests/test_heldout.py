@@ -481,7 +481,7 @@ def test_the_grader_reads_the_real_files(made_views):
 def test_solution_gets_full_marks_with_blank_held_out_rows(assignment, graded_solutions):
     """Graded through the real sandbox, which sees the views, the solution scores full marks.
 
-    The session's graded solutions (three runs each) are reused: they ran with the views.
+    The session's graded solutions are reused: they ran with the views.
     """
     for document in graded_solutions[assignment]:
         failed = [t["name"] for t in document["tests"] if t["score"] < t["max_score"]]
